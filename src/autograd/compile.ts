@@ -1,0 +1,353 @@
+import { MatgradError } from '../errors.js';
+import type { FloatArray } from './dtype.js';
+import { type Node, type TensorRef, topoSort } from './node.js';
+import { OPS } from './ops.js';
+import type { BufferSpec, FusedArg, FusedKernel, Kernel, Plan } from './plan.js';
+import { fmt, sameShape, type Shape, sizeOf } from './shape.js';
+
+export interface CompileOptions {
+  /** [output, input] pairs: the output is the input's next value and is written into its buffer. */
+  readonly donate?: readonly (readonly [number, number])[];
+}
+
+/** A group of fused nodes: elementwise members over one loop shape, plus full reductions of them. */
+interface Group {
+  shape: Shape;
+  members: Node[];
+  reductions: Node[];
+}
+
+type Unit = { group: Group } | { node: Node };
+
+const key = (t: TensorRef) => `${t.node.id}:${t.index}`;
+const isElementwise = (n: Node) => OPS[n.op].kind === 'elementwise';
+const isFullReduction = (n: Node) => OPS[n.op].kind === 'reduce' && sizeOf(n.outputs[0].shape) === 1;
+const isScalarConst = (t: TensorRef) => t.node.op === 'const' && sizeOf(t.shape) === 1;
+
+/**
+ * Turns a traced graph into a Plan: topological schedule, fusion of elementwise chains (and the full
+ * reductions that consume them) into single loops, constants bound once, buffers reused by liveness,
+ * and donated inputs updated in place where the schedule allows.
+ */
+export function compile(
+  inputs: readonly TensorRef[],
+  outputs: readonly TensorRef[],
+  opts: CompileOptions = {},
+): Plan {
+  const inputNodes = new Set(inputs.map((t) => t.node));
+  const nodes = topoSort(outputs);
+  for (const n of nodes) {
+    if (n.op === 'input' && !inputNodes.has(n)) {
+      throw new MatgradError(
+        'compile: the function uses a traced tensor that is not one of its inputs (a tensor leaked from another trace?)',
+      );
+    }
+  }
+  const compute = nodes.filter((n) => OPS[n.op].kind !== 'source');
+  const groupOf = fuse(compute);
+
+  // consumers of each tensor, to decide what must be materialized
+  const consumers = new Map<string, Node[]>();
+  for (const n of compute)
+    for (const t of n.inputs) (consumers.get(key(t)) ?? consumers.set(key(t), []).get(key(t))!).push(n);
+
+  // one unit per group and per non-fused node
+  const units: Unit[] = [];
+  const unitOf = new Map<Node, Unit>();
+  for (const n of compute) {
+    const g = groupOf.get(n);
+    if (g) {
+      if (!unitOf.has(g.members[0] ?? g.reductions[0])) {
+        const u = { group: g };
+        units.push(u);
+        for (const m of [...g.members, ...g.reductions]) unitOf.set(m, u);
+      }
+    } else {
+      const u = { node: n };
+      units.push(u);
+      unitOf.set(n, u);
+    }
+  }
+  const unitNodes = (u: Unit) => ('group' in u ? [...u.group.members, ...u.group.reductions] : [u.node]);
+  const unitInputs = (u: Unit) => {
+    const own = new Set(unitNodes(u));
+    return unitNodes(u).flatMap((n) => n.inputs.filter((t) => !own.has(t.node)));
+  };
+
+  // alias ops (reshape) share their input's buffer: resolve each tensor to its root
+  const root = (t: TensorRef): TensorRef => (OPS[t.node.op].kind === 'alias' ? root(t.node.inputs[0]) : t);
+  const outputKeys = new Set(outputs.map((t) => key(root(t))));
+
+  // ---- schedule: Kahn over units; writers of donated inputs wait until nothing else is ready
+  const donate = opts.donate ?? [];
+  const donatedInputOf = new Map<string, number>(); // output tensor key -> input index
+  for (const [o, i] of donate) {
+    const out = outputs[o];
+    const inp = inputs[i];
+    if (!out || !inp)
+      throw new MatgradError(`compile: donation [${o}, ${i}] names a missing output or input`);
+    if (!sameShape(out.shape, inp.shape) || out.dtype !== inp.dtype) {
+      throw new MatgradError(
+        `compile: output ${o} ${fmt(out.shape)} ${out.dtype} cannot update input ${i} ${fmt(inp.shape)} ${inp.dtype}`,
+      );
+    }
+    donatedInputOf.set(key(out), i);
+  }
+  const writesDonated = (u: Unit) =>
+    'group' in u && u.group.members.some((m) => donatedInputOf.has(`${m.id}:0`));
+  const deps = new Map<Unit, Set<Unit>>();
+  const dependents = new Map<Unit, Unit[]>();
+  for (const u of units) {
+    const d = new Set<Unit>();
+    for (const t of unitInputs(u)) {
+      const p = unitOf.get(root(t).node) ?? unitOf.get(t.node);
+      if (p && p !== u) d.add(p);
+      // an alias chain's own nodes have no unit: depend on whatever produced the root
+    }
+    deps.set(u, d);
+    for (const p of d) (dependents.get(p) ?? dependents.set(p, []).get(p)!).push(u);
+  }
+  const order: Unit[] = [];
+  const waiting = new Map(units.map((u) => [u, deps.get(u)!.size]));
+  const ready = units.filter((u) => waiting.get(u) === 0);
+  while (ready.length) {
+    let pick = ready.findIndex((u) => !writesDonated(u));
+    if (pick < 0) pick = 0;
+    const [u] = ready.splice(pick, 1);
+    order.push(u);
+    for (const v of dependents.get(u) ?? []) {
+      waiting.set(v, waiting.get(v)! - 1);
+      if (waiting.get(v) === 0) ready.push(v);
+    }
+  }
+  if (order.length !== units.length) throw new MatgradError('compile: internal error: cyclic schedule');
+  const position = new Map(order.map((u, i) => [u, i]));
+
+  // ---- buffers
+  const buffers: BufferSpec[] = [];
+  const constants: { buffer: number; data: FloatArray }[] = [];
+  const bufferOf = new Map<string, number>();
+  const newBuffer = (t: TensorRef) => buffers.push({ size: sizeOf(t.shape), dtype: t.dtype }) - 1;
+  inputs.forEach((t) => {
+    if (t.node.op !== 'input') throw new MatgradError('compile: program inputs must be traced input tensors');
+    bufferOf.set(key(t), newBuffer(t));
+  });
+  const pinned = new Set<number>(bufferOf.values());
+  const constBuffer = (t: TensorRef): number => {
+    const k = key(t);
+    if (!bufferOf.has(k)) {
+      const b = newBuffer(t);
+      constants.push({ buffer: b, data: t.node.data! });
+      bufferOf.set(k, b);
+      pinned.add(b);
+    }
+    return bufferOf.get(k)!;
+  };
+
+  // last reader position of each root tensor (for reuse) and readers (for donation safety)
+  const lastUse = new Map<string, number>();
+  const readers = new Map<string, Unit[]>();
+  for (const u of order) {
+    for (const t of unitInputs(u)) {
+      const k = key(root(t));
+      lastUse.set(k, Math.max(lastUse.get(k) ?? -1, position.get(u)!));
+      (readers.get(k) ?? readers.set(k, []).get(k)!).push(u);
+    }
+  }
+
+  // donation in place: the writer is a fused loop and every other reader of the input runs before it
+  const inPlace = new Map<string, number>(); // output key -> input buffer
+  const copies: Kernel[] = [];
+  const outputBuffers: number[] = [];
+  for (const [o, i] of donate) {
+    const out = root(outputs[o]);
+    const inp = inputs[i];
+    const writer = unitOf.get(out.node);
+    const inKey = key(inp);
+    const othersBefore = (readers.get(inKey) ?? []).every(
+      (r) => r === writer || position.get(r)! < position.get(writer!)!,
+    );
+    const aliasedElsewhere = outputs.some((t, j) => j !== o && key(root(t)) === inKey);
+    if (
+      writer &&
+      'group' in writer &&
+      out === outputs[o] &&
+      othersBefore &&
+      !aliasedElsewhere &&
+      !inPlace.has(key(out))
+    ) {
+      inPlace.set(key(out), bufferOf.get(inKey)!);
+    }
+  }
+
+  const free = new Map<string, number[]>(); // `${dtype}:${size}` -> free buffers
+  const takeBuffer = (t: TensorRef): number => {
+    const k = key(t);
+    if (inPlace.has(k)) return inPlace.get(k)!;
+    const pool = free.get(`${t.dtype}:${sizeOf(t.shape)}`);
+    return pool?.length ? pool.pop()! : newBuffer(t);
+  };
+  const release = (k: string, pos: number) => {
+    const b = bufferOf.get(k);
+    if (b === undefined || pinned.has(b) || outputKeys.has(k) || (lastUse.get(k) ?? -1) > pos) return;
+    if ([...outputKeys].some((ok) => bufferOf.get(ok) === b)) return;
+    const spec = buffers[b];
+    (
+      free.get(`${spec.dtype}:${spec.size}`) ??
+      free.set(`${spec.dtype}:${spec.size}`, []).get(`${spec.dtype}:${spec.size}`)!
+    ).push(b);
+  };
+  const bufferFor = (t: TensorRef): number => {
+    const r = root(t);
+    if (r.node.op === 'const') return constBuffer(r);
+    const b = bufferOf.get(key(r));
+    if (b === undefined)
+      throw new MatgradError(`compile: internal error: ${r.node.op} read before it was computed`);
+    return b;
+  };
+
+  const kernels: Kernel[] = [];
+  order.forEach((u, pos) => {
+    const ins = unitInputs(u);
+    if ('group' in u) {
+      const g = u.group;
+      const members = new Map(g.members.map((m, i) => [m, i]));
+      const loads: { buffer: number; shape: Shape }[] = [];
+      const loadIndex = new Map<string, number>();
+      const arg = (t: TensorRef): FusedArg => {
+        if (members.has(t.node)) return { expr: members.get(t.node)! };
+        if (isScalarConst(t)) return { literal: t.node.data![0] };
+        const k = key(t);
+        if (!loadIndex.has(k)) loadIndex.set(k, loads.push({ buffer: bufferFor(t), shape: t.shape }) - 1);
+        return { load: loadIndex.get(k)! };
+      };
+      const exprs = g.members.map((m) => ({ op: m.op, args: m.inputs.map(arg), attrs: m.attrs }));
+      const reductionExprs = g.reductions.map((r) => {
+        const t = r.inputs[0];
+        if (members.has(t.node)) return members.get(t.node)!;
+        exprs.push({ op: 'identity', args: [arg(t)], attrs: {} });
+        return exprs.length - 1;
+      });
+      const stores: FusedKernel['stores'][number][] = [];
+      g.members.forEach((m, i) => {
+        const k = `${m.id}:0`;
+        const external = (consumers.get(k) ?? []).some((c) => !members.has(c)) || outputKeys.has(k);
+        if (external) {
+          const b = takeBuffer({ node: m, index: 0, ...m.outputs[0] });
+          bufferOf.set(k, b);
+          stores.push({ expr: i, buffer: b });
+        }
+      });
+      const reductions = g.reductions.map((r, i) => {
+        const b = takeBuffer({ node: r, index: 0, ...r.outputs[0] });
+        bufferOf.set(`${r.id}:0`, b);
+        const def = OPS[r.op];
+        if (def.kind !== 'reduce') throw new MatgradError('compile: internal error');
+        return {
+          expr: reductionExprs[i],
+          reducer: def.reducer,
+          scale: def.scale(r.inputs[0].shape, r.attrs),
+          buffer: b,
+        };
+      });
+      kernels.push({ kind: 'fused', shape: g.shape, loads, exprs, stores, reductions });
+    } else {
+      const n = u.node;
+      const inRefs = n.inputs.map((t) => ({ buffer: bufferFor(t), shape: t.shape }));
+      const outRefs = n.outputs.map((info, i) => {
+        const t = { node: n, index: i, ...info };
+        const b = OPS[n.op].kind === 'alias' ? bufferFor(n.inputs[0]) : takeBuffer(t);
+        bufferOf.set(key(t), b);
+        return { buffer: b, shape: info.shape };
+      });
+      if (OPS[n.op].kind !== 'alias')
+        kernels.push({ kind: 'op', op: n.op, attrs: n.attrs, ins: inRefs, outs: outRefs });
+    }
+    for (const t of ins) release(key(root(t)), pos);
+  });
+
+  outputs.forEach((t, o) => {
+    const r = root(t);
+    const b = r.node.op === 'const' ? constBuffer(r) : bufferOf.get(key(r))!;
+    const donatedTo = donate.find(([oo]) => oo === o)?.[1];
+    if (donatedTo === undefined) {
+      outputBuffers.push(b);
+      return;
+    }
+    const target = bufferOf.get(key(inputs[donatedTo]))!;
+    if (b !== target) copies.push({ kind: 'copy', from: b, to: target });
+    outputBuffers.push(target);
+  });
+  return {
+    buffers,
+    inputs: inputs.map((t) => bufferOf.get(key(t))!),
+    outputs: outputBuffers,
+    constants,
+    kernels: [...kernels, ...copies],
+  };
+}
+
+/** Greedy fusion in topological order; merges never create a cycle between kernels. */
+function fuse(nodes: readonly Node[]): Map<Node, Group> {
+  const groupOf = new Map<Node, Group>();
+  const memberGroup = (t: TensorRef, shape: Shape): Group | undefined => {
+    const g = groupOf.get(t.node);
+    return g && g.members.includes(t.node) && sameShape(g.shape, shape) ? g : undefined;
+  };
+  // does `t` (computed outside `groups`) depend on any node of `groups`?
+  const dependsOn = (t: TensorRef, groups: Set<Group>, seen = new Set<Node>()): boolean => {
+    const n = t.node;
+    if (seen.has(n)) return false;
+    seen.add(n);
+    const g = groupOf.get(n);
+    if (g && groups.has(g)) return true;
+    return n.inputs.some((i) => dependsOn(i, groups, seen));
+  };
+  const externalInputs = (members: readonly Node[], inside: Set<Node>) =>
+    members.flatMap((m) => m.inputs.filter((t) => !inside.has(t.node)));
+  const canMerge = (groups: Set<Group>, extra: Node): boolean => {
+    const all = [...[...groups].flatMap((g) => [...g.members, ...g.reductions]), extra];
+    const inside = new Set(all);
+    const seen = new Set<Node>();
+    return externalInputs(all, inside).every((t) => !dependsOn(t, groups, seen));
+  };
+  const merge = (groups: Group[], shape: Shape): Group => {
+    const [first, ...rest] = groups;
+    const target = first ?? { shape, members: [], reductions: [] };
+    for (const g of rest) {
+      target.members.push(...g.members);
+      target.reductions.push(...g.reductions);
+      for (const n of [...g.members, ...g.reductions]) groupOf.set(n, target);
+    }
+    // keep members in topological order (the plan evaluates them in this order)
+    const rank = new Map(nodes.map((n, i) => [n, i]));
+    target.members.sort((a, b) => rank.get(a)! - rank.get(b)!);
+    return target;
+  };
+
+  for (const n of nodes) {
+    if (isElementwise(n)) {
+      const shape = n.outputs[0].shape;
+      const candidates = [
+        ...new Set(n.inputs.map((t) => memberGroup(t, shape)).filter((g): g is Group => !!g)),
+      ];
+      let chosen: Group[] = [];
+      if (candidates.length && canMerge(new Set(candidates), n)) chosen = candidates;
+      else chosen = candidates.filter((g) => canMerge(new Set([g]), n)).slice(0, 1);
+      const g = merge(chosen, shape);
+      g.members.push(n);
+      groupOf.set(n, g);
+    } else if (isFullReduction(n)) {
+      const t = n.inputs[0];
+      const g = memberGroup(t, t.shape);
+      if (g && canMerge(new Set([g]), n)) {
+        g.reductions.push(n);
+        groupOf.set(n, g);
+      } else {
+        const own: Group = { shape: t.shape, members: [], reductions: [n] };
+        groupOf.set(n, own);
+      }
+    }
+  }
+  return groupOf;
+}

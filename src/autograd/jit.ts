@@ -1,0 +1,119 @@
+import { cpu } from '../backends/cpu/index.js';
+import type { Executable } from '../backends/backend.js';
+import { MatgradError } from '../errors.js';
+import { compile } from './compile.js';
+import type { DType } from './dtype.js';
+import { isConst, makeNode } from './node.js';
+import { fmt, type Shape } from './shape.js';
+import { fromArray, Tensor } from './tensor.js';
+
+/** A symbolic argument of a function being traced. */
+export function inputTensor(shape: Shape, dtype: DType): Tensor {
+  return new Tensor(makeNode('input', [], {}, [{ shape, dtype }]), 0, shape, dtype);
+}
+
+export const signature = (ts: readonly { shape: Shape; dtype: DType }[]): string =>
+  ts.map((t) => `${fmt(t.shape)}${t.dtype}`).join(';');
+
+const EAGER_CACHE_LIMIT = 512;
+const eagerCache = new Map<string, Executable>();
+
+/**
+ * Evaluates tensors whose graph holds only constants. A single op (the eager case) runs through a
+ * compiled program cached by op, attributes and input signature; other graphs compile once and run.
+ */
+export function evaluate(outs: readonly Tensor[]): Tensor[] {
+  const node = outs[0].node;
+  if (outs.every((o) => o.node === node) && node.inputs.every(isConst)) {
+    const key = `${node.op}|${JSON.stringify(node.attrs)}|${signature(node.inputs)}`;
+    let exe = eagerCache.get(key);
+    if (exe) {
+      eagerCache.delete(key); // re-insert: most recently used last
+    } else {
+      const placeholders = node.inputs.map((t) => inputTensor(t.shape, t.dtype));
+      const twin = makeNode(node.op, placeholders, node.attrs, node.outputs);
+      exe = cpu.compile(
+        compile(
+          placeholders,
+          twin.outputs.map((info, i) => ({ node: twin, index: i, ...info })),
+        ),
+      );
+      if (eagerCache.size >= EAGER_CACHE_LIMIT) {
+        const [oldest, old] = eagerCache.entries().next().value!;
+        old.dispose();
+        eagerCache.delete(oldest);
+      }
+    }
+    eagerCache.set(key, exe);
+    node.inputs.forEach((t, i) => exe.write(i, t.node.data!));
+    exe.run(1);
+    return outs.map((o) => fromArray(exe.readSync(o.index), o.shape));
+  }
+  const exe = cpu.compile(compile([], outs));
+  try {
+    exe.run(1);
+    return outs.map((o, i) => fromArray(exe.readSync(i), o.shape));
+  } finally {
+    exe.dispose();
+  }
+}
+
+export function checkTensorArgs(what: string, args: readonly unknown[]): Tensor[] {
+  args.forEach((a, i) => {
+    if (!(a instanceof Tensor))
+      throw new MatgradError(
+        `${what}: argument ${i} must be a Tensor, got ${a === null ? 'null' : typeof a}`,
+      );
+  });
+  return args as Tensor[];
+}
+
+export type TensorFn = (...args: Tensor[]) => Tensor | readonly Tensor[];
+
+/** The outputs of `fn` as a list, checked to be tensors. */
+export function outputsOf(what: string, result: unknown): Tensor[] {
+  const list = Array.isArray(result) ? result : [result];
+  list.forEach((t, i) => {
+    if (!(t instanceof Tensor))
+      throw new MatgradError(
+        `${what}: the function must return a Tensor or a list of Tensors (output ${i} is ${typeof t})`,
+      );
+  });
+  return list as Tensor[];
+}
+
+/**
+ * A cache of compiled programs for one function, keyed by argument shapes and dtypes: the function is
+ * traced once per signature; later calls only copy inputs in and outputs out.
+ */
+export function programCache<T>(build: (inputs: Tensor[]) => { outputs: Tensor[]; meta: T }) {
+  const cache = new Map<string, { exe: Executable; meta: T; shapes: Shape[] }>();
+  return (args: readonly Tensor[]): { outs: Tensor[]; meta: T } => {
+    const key = signature(args);
+    let entry = cache.get(key);
+    if (!entry) {
+      const inputs = args.map((a) => inputTensor(a.shape, a.dtype));
+      const { outputs, meta } = build(inputs);
+      entry = { exe: cpu.compile(compile(inputs, outputs)), meta, shapes: outputs.map((o) => o.shape) };
+      cache.set(key, entry);
+    }
+    const { exe, meta, shapes } = entry;
+    args.forEach((a, i) => exe.write(i, a.isConcrete ? a.node.data! : a.dataSync()));
+    exe.run(1);
+    return { outs: shapes.map((s, o) => fromArray(exe.readSync(o), s)), meta };
+  };
+}
+
+/** `mg.jit(f)`: traces f once per input signature and runs the compiled program on later calls. */
+export function jit<F extends TensorFn>(fn: F): F {
+  const run = programCache((inputs) => {
+    const result = fn(...inputs);
+    return { outputs: outputsOf('jit', result), meta: Array.isArray(result) };
+  });
+  return ((...args: Tensor[]) => {
+    const xs = checkTensorArgs('jit', args);
+    if (!xs.every((x) => x.isConcrete)) return fn(...xs); // inside another trace: inline
+    const { outs, meta: isList } = run(xs);
+    return isList ? outs : outs[0];
+  }) as F;
+}

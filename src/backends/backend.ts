@@ -1,0 +1,34 @@
+import type { FloatArray } from '../autograd/dtype.js';
+import type { Plan } from '../autograd/plan.js';
+
+/** The narrow interface every backend implements: compile a plan, then write, run and read it. */
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+  compile(plan: Plan): Executable;
+  /** Buffer accounting, for leak and allocation tests. */
+  stats(): BackendStats;
+}
+
+export interface BackendStats {
+  /** Buffers currently allocated. */
+  readonly liveBuffers: number;
+  /** Buffers allocated since the backend was created (never decreases). */
+  readonly allocations: number;
+  readonly liveBytes: number;
+}
+
+/** A compiled plan with its buffers. A step is one pass over the plan's kernels. */
+export interface Executable {
+  /** Copies values into program input `i`. */
+  write(i: number, values: ArrayLike<number>): void;
+  /** Runs `steps` steps; `beforeStep(s)` may write scalar inputs (learning rates, bias corrections). */
+  run(steps: number, beforeStep?: (step: number) => void): void;
+  /** A copy of program output `o`. */
+  read(o: number): Promise<FloatArray>;
+  /** CPU only: a copy of output `o`, synchronously. */
+  readSync(o: number): FloatArray;
+  /** CPU only: the live buffer behind output `o` (no copy; valid until the next run or dispose). */
+  view(o: number): FloatArray;
+  /** Frees every buffer; the executable cannot run again. */
+  dispose(): void;
+}

@@ -1,0 +1,26 @@
+// The public API of matgrad: everything users import comes through here.
+export * from './autograd/api.js';
+export { type DType, DTYPES, type FloatArray } from './autograd/dtype.js';
+export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autograd/gradcheck.js';
+export { backward, grad, type ValueAndGrad, valueAndGrad } from './autograd/grad.js';
+export { jit } from './autograd/jit.js';
+export { type OpName, opNames, OPS } from './autograd/ops.js';
+export {
+  type CreateOptions,
+  eye,
+  fromArray,
+  full,
+  type NestedArray,
+  ones,
+  type RandomOptions,
+  random,
+  rng,
+  scalar,
+  Tensor,
+  type TensorLike,
+  tensor,
+  zeros,
+} from './autograd/tensor.js';
+export type { Backend, BackendStats, Executable } from './backends/backend.js';
+export { cpu } from './backends/cpu/index.js';
+export * from './errors.js';
