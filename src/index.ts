@@ -24,3 +24,4 @@ export {
 export type { Backend, BackendStats, Executable } from './backends/backend.js';
 export { cpu } from './backends/cpu/index.js';
 export * from './errors.js';
+export * as optimizers from './optimizers/index.js';

@@ -8,6 +8,8 @@ import { fmt, sameShape, type Shape, sizeOf } from './shape.js';
 export interface CompileOptions {
   /** [output, input] pairs: the output is the input's next value and is written into its buffer. */
   readonly donate?: readonly (readonly [number, number])[];
+  /** Indices of one-element inputs that the host sets before every step. */
+  readonly stepScalars?: readonly number[];
 }
 
 /** A group of fused nodes: elementwise members over one loop shape, plus full reductions of them. */
@@ -231,7 +233,7 @@ export function compile(
       const stores: FusedKernel['stores'][number][] = [];
       g.members.forEach((m, i) => {
         const k = `${m.id}:0`;
-        const external = (consumers.get(k) ?? []).some((c) => !members.has(c)) || outputKeys.has(k);
+        const external = (consumers.get(k) ?? []).some((c) => !members.has(c) && !g.reductions.includes(c)) || outputKeys.has(k);
         if (external) {
           const b = takeBuffer({ node: m, index: 0, ...m.outputs[0] });
           bufferOf.set(k, b);
@@ -278,13 +280,14 @@ export function compile(
     if (b !== target) copies.push({ kind: 'copy', from: b, to: target });
     outputBuffers.push(target);
   });
-  return {
-    buffers,
-    inputs: inputs.map((t) => bufferOf.get(key(t))!),
-    outputs: outputBuffers,
-    constants,
-    kernels: [...kernels, ...copies],
-  };
+  const inputBuffers = inputs.map((t) => bufferOf.get(key(t))!);
+  const stepScalars = (opts.stepScalars ?? []).map((i) => {
+    if (!inputs[i] || sizeOf(inputs[i].shape) !== 1) {
+      throw new MatgradError(`compile: step scalar ${i} is not a one-element input`);
+    }
+    return inputBuffers[i];
+  });
+  return { buffers, inputs: inputBuffers, outputs: outputBuffers, stepScalars, constants, kernels: [...kernels, ...copies] };
 }
 
 /** Greedy fusion in topological order; merges never create a cycle between kernels. */
@@ -305,9 +308,11 @@ function fuse(nodes: readonly Node[]): Map<Node, Group> {
   };
   const externalInputs = (members: readonly Node[], inside: Set<Node>) =>
     members.flatMap((m) => m.inputs.filter((t) => !inside.has(t.node)));
+  // a merge is valid when no outside input of the merged loop depends on it; reductions finish only
+  // after the loop, so their outputs count as outside inputs too
   const canMerge = (groups: Set<Group>, extra: Node): boolean => {
     const all = [...[...groups].flatMap((g) => [...g.members, ...g.reductions]), extra];
-    const inside = new Set(all);
+    const inside = new Set([...[...groups].flatMap((g) => g.members), extra]);
     const seen = new Set<Node>();
     return externalInputs(all, inside).every((t) => !dependsOn(t, groups, seen));
   };

@@ -269,7 +269,7 @@ export const OPS: { readonly [K in OpName]: OpDef } = {
   ),
   cast: elementwise(
     1,
-    ([a]) => a,
+    ([a], { dtype }) => (dtype === 'float32' ? `Math.fround(${a})` : a),
     unary((g, x) => F.cast(g, x.dtype)),
     {
       infer: ([x], { dtype }) => [{ shape: x.shape, dtype: dtype as DType }],

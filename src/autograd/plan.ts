@@ -13,6 +13,8 @@ export interface Plan {
   readonly inputs: readonly number[];
   /** Buffer of each program output (a donated output lives in its input's buffer). */
   readonly outputs: readonly number[];
+  /** Buffers of one-element inputs refilled before every step (learning rates, bias corrections). */
+  readonly stepScalars: readonly number[];
   readonly constants: readonly { buffer: number; data: FloatArray }[];
   readonly kernels: readonly Kernel[];
 }

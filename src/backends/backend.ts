@@ -21,8 +21,11 @@ export interface BackendStats {
 export interface Executable {
   /** Copies values into program input `i`. */
   write(i: number, values: ArrayLike<number>): void;
-  /** Runs `steps` steps; `beforeStep(s)` may write scalar inputs (learning rates, bias corrections). */
-  run(steps: number, beforeStep?: (step: number) => void): void;
+  /**
+   * Runs `steps` steps. Before each, `beforeStep(s, scalars)` fills `scalars` (one slot per step scalar
+   * of the plan, in order), which then become those inputs for that step.
+   */
+  run(steps: number, beforeStep?: (step: number, scalars: Float64Array) => void): void;
   /** A copy of program output `o`. */
   read(o: number): Promise<FloatArray>;
   /** CPU only: a copy of output `o`, synchronously. */

@@ -31,11 +31,16 @@ export class CpuBackend implements Backend {
       ...buffers.map((_, i) => `const b${i} = B[${i}];`),
       ...hostFunctions.map((_, i) => `const f${i} = H[${i}];`),
     ].join('\n');
-    const source = `${unpack}\nreturn function run(steps, before) {\nfor (let step = 0; step < steps; step++) {\nif (before !== undefined) before(step);\n${body}\n}\n};`;
-    const run = new Function('B', 'H', source)(buffers, hostFunctions) as (
-      steps: number,
-      before?: (s: number) => void,
-    ) => void;
+    const fill = plan.stepScalars.map((b, j) => `b${b}[0] = S[${j}];`).join(' ');
+    const source = `${unpack}
+const S = new Float64Array(${plan.stepScalars.length});
+return function run(steps, before) {
+  for (let step = 0; step < steps; step++) {
+    if (before !== undefined) { before(step, S); ${fill} }
+${body}
+  }
+};`;
+    const run = new Function('B', 'H', source)(buffers, hostFunctions) as Executable['run'];
     let disposed = false;
     const check = () => {
       if (disposed) throw new MatgradError('this compiled program was disposed');

@@ -1,0 +1,89 @@
+import type { TensorInfo } from '../autograd/node.js';
+import type { Tensor } from '../autograd/tensor.js';
+import { MatgradError } from '../errors.js';
+
+/** A learning rate (or other hyperparameter) that changes with the step: `step` counts completed steps. */
+export interface Schedule {
+  (step: number): number;
+  /** Schedules that react to the loss (reduce-on-plateau) get every step's loss here. */
+  observe?(loss: number): void;
+  /** Back to the initial state, for a new run. */
+  reset?(): void;
+}
+export type ScalarOrSchedule = number | Schedule;
+
+export interface UpdateArgs {
+  /** Incoming updates: the gradients for the first transform of a chain. */
+  readonly grads: readonly Tensor[];
+  readonly params: readonly Tensor[];
+  /** Per parameter, this transform's state slots in `slots` order. */
+  readonly state: readonly (readonly Tensor[])[];
+  /** This transform's per-step host scalars, in `scalars` order, as one-element tensors. */
+  readonly scalars: readonly Tensor[];
+}
+export interface UpdateResult {
+  /** Added to the parameters (or passed to the next transform of a chain). */
+  readonly updates: readonly Tensor[];
+  readonly state: readonly (readonly Tensor[])[];
+}
+
+/**
+ * A pure gradient transformation (optax-style). Its update is written with matgrad ops, so it is
+ * traced into the step program and fused with everything else: one loop (or dispatch) per parameter.
+ */
+export interface Transform {
+  readonly name: string;
+  /** Per-parameter state slots with their initial fill value (or 'param': a copy of the parameter). */
+  slots(param: TensorInfo): readonly { readonly name: string; readonly init: number | 'param' }[];
+  /** How many host scalars `writeScalars` fills. */
+  readonly scalarCount: number;
+  /** Writes this step's scalars (t = 1-based step number) at `offset`. Must not allocate. */
+  writeScalars(t: number, out: Float64Array, offset: number): void;
+  update(args: UpdateArgs): UpdateResult;
+  /** Called with each step's loss (schedules that watch it). */
+  observe?(loss: number): void;
+  /** Resets host-side state (schedules) for a new run. */
+  reset?(): void;
+}
+
+export const valueAt = (v: ScalarOrSchedule, step: number): number => (typeof v === 'number' ? v : v(step));
+
+export function checkNumber(owner: string, name: string, v: unknown, { min = -Infinity, max = Infinity, integer = false } = {}): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    const range = `${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` ≥ ${min}` : ''}${max < Infinity ? ` ≤ ${max}` : ''}`;
+    throw new MatgradError(`${owner}: ${name} must be ${range}, got ${String(v)}`);
+  }
+  return v;
+}
+export function checkRate(owner: string, name: string, v: unknown): ScalarOrSchedule {
+  if (typeof v === 'function') return v as Schedule;
+  return checkNumber(owner, name, v, { min: 0 });
+}
+
+/** Applies transforms in order: each one's updates are the next one's gradients. */
+export function chain(...transforms: Transform[]): Transform {
+  const offsets = transforms.map((_, i) => transforms.slice(0, i).reduce((s, t) => s + t.scalarCount, 0));
+  return {
+    name: transforms.map((t) => t.name).join('+'),
+    slots: (p) => transforms.flatMap((t, i) => t.slots(p).map((s) => ({ ...s, name: `${i}.${s.name}` }))),
+    scalarCount: transforms.reduce((s, t) => s + t.scalarCount, 0),
+    writeScalars(t, out, offset) {
+      transforms.forEach((tr, i) => tr.writeScalars(t, out, offset + offsets[i]));
+    },
+    update({ grads, params, state, scalars }) {
+      let updates = grads;
+      const next: Tensor[][] = params.map(() => []);
+      const at = params.map(() => 0); // per parameter: where this transform's slots start
+      transforms.forEach((tr, i) => {
+        const mine = state.map((s, j) => s.slice(at[j], (at[j] += tr.slots(params[j]).length)));
+        const own = scalars.slice(offsets[i], offsets[i] + tr.scalarCount);
+        const r = tr.update({ grads: updates, params, state: mine, scalars: own });
+        updates = r.updates;
+        r.state.forEach((s, j) => next[j].push(...s));
+      });
+      return { updates, state: next };
+    },
+    observe: (loss) => transforms.forEach((t) => t.observe?.(loss)),
+    reset: () => transforms.forEach((t) => t.reset?.()),
+  };
+}
