@@ -233,7 +233,9 @@ export function compile(
       const stores: FusedKernel['stores'][number][] = [];
       g.members.forEach((m, i) => {
         const k = `${m.id}:0`;
-        const external = (consumers.get(k) ?? []).some((c) => !members.has(c) && !g.reductions.includes(c)) || outputKeys.has(k);
+        const external =
+          (consumers.get(k) ?? []).some((c) => !members.has(c) && !g.reductions.includes(c)) ||
+          outputKeys.has(k);
         if (external) {
           const b = takeBuffer({ node: m, index: 0, ...m.outputs[0] });
           bufferOf.set(k, b);
@@ -287,7 +289,14 @@ export function compile(
     }
     return inputBuffers[i];
   });
-  return { buffers, inputs: inputBuffers, outputs: outputBuffers, stepScalars, constants, kernels: [...kernels, ...copies] };
+  return {
+    buffers,
+    inputs: inputBuffers,
+    outputs: outputBuffers,
+    stepScalars,
+    constants,
+    kernels: [...kernels, ...copies],
+  };
 }
 
 /** Greedy fusion in topological order; merges never create a cycle between kernels. */
@@ -295,7 +304,7 @@ function fuse(nodes: readonly Node[]): Map<Node, Group> {
   const groupOf = new Map<Node, Group>();
   const memberGroup = (t: TensorRef, shape: Shape): Group | undefined => {
     const g = groupOf.get(t.node);
-    return g && g.members.includes(t.node) && sameShape(g.shape, shape) ? g : undefined;
+    return g?.members.includes(t.node) && sameShape(g.shape, shape) ? g : undefined;
   };
   // does `t` (computed outside `groups`) depend on any node of `groups`?
   const dependsOn = (t: TensorRef, groups: Set<Group>, seen = new Set<Node>()): boolean => {

@@ -94,7 +94,7 @@ export function gradcheck(
     }
   });
   for (let r = 0; r < directions; r++) {
-    const dirs = base.map((b, i) =>
+    const dirs = base.map((_b, i) =>
       random(inputs[i].shape, { seed: seed + 1000 * (r + 1) + i, dist: 'normal' }).dataSync(),
     );
     const plus = evalAt((i, d) => d.forEach((v, j) => (d[j] = v + eps * dirs[i][j])));

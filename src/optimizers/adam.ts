@@ -17,7 +17,9 @@ function adamLike(name: 'adam' | 'adamw', opts: AdamOptions, decoupled: boolean)
   checkNumber(name, 'betas[0]', b1, { min: 0, max: 1 });
   checkNumber(name, 'betas[1]', b2, { min: 0, max: 1 });
   const eps = checkNumber(name, 'eps', opts.eps ?? 1e-8, { min: 0 });
-  const weightDecay = checkNumber(name, 'weightDecay', opts.weightDecay ?? (decoupled ? 1e-2 : 0), { min: 0 });
+  const weightDecay = checkNumber(name, 'weightDecay', opts.weightDecay ?? (decoupled ? 1e-2 : 0), {
+    min: 0,
+  });
   const amsgrad = !!opts.amsgrad;
   const maximize = !!opts.maximize;
   return {

@@ -39,20 +39,29 @@ export class StepProgram {
     const backend = opts.backend ?? cpu;
     this.nParams = initial.length;
     initial.forEach((p, i) => {
-      if (!p.isConcrete) throw new MatgradError(`step program: initial value of parameter ${i} must be a concrete tensor`);
+      if (!p.isConcrete)
+        throw new MatgradError(`step program: initial value of parameter ${i} must be a concrete tensor`);
     });
     const params = initial.map((p) => inputTensor(p.shape, p.dtype));
     const slotSpecs = initial.map((p) => tx.slots(p));
-    const state = slotSpecs.map((specs, i) => specs.map(() => inputTensor(initial[i].shape, initial[i].dtype)));
+    const state = slotSpecs.map((specs, i) =>
+      specs.map(() => inputTensor(initial[i].shape, initial[i].dtype)),
+    );
     const dtype = initial[0]?.dtype ?? 'float64';
     const scalars = Array.from({ length: tx.scalarCount }, () => inputTensor([], dtype));
 
     const [value] = outputsOf('loss', loss(...params));
-    if (value.size !== 1) throw new MatgradShapeError(`loss must be a scalar (1 element), got shape [${value.shape.join(', ')}]`);
-    const grads = backward([value], [ones(value.shape, { dtype: value.dtype })], params).map((g, i) => g ?? F.mul(params[i], 0));
+    if (value.size !== 1)
+      throw new MatgradShapeError(`loss must be a scalar (1 element), got shape [${value.shape.join(', ')}]`);
+    const grads = backward([value], [ones(value.shape, { dtype: value.dtype })], params).map(
+      (g, i) => g ?? F.mul(params[i], 0),
+    );
     const { updates, state: nextState } = tx.update({ grads, params, state, scalars });
     const newParams = params.map((p, i) => F.add(p, updates[i]));
-    const norm = opts.gradNorm === false ? [] : [F.sqrt(grads.map((g) => F.sum(F.square(g))).reduce((a, b) => F.add(a, b)))];
+    const norm =
+      opts.gradNorm === false
+        ? []
+        : [F.sqrt(grads.map((g) => F.sum(F.square(g))).reduce((a, b) => F.add(a, b)))];
     const flatState = state.flat();
     const flatNext = nextState.flat();
     const inputs = [...params, ...flatState, ...scalars];
@@ -68,7 +77,12 @@ export class StepProgram {
     initial.forEach((p, i) => this.exe.write(i, p.node.data!));
     let slot = params.length;
     slotSpecs.forEach((specs, i) =>
-      specs.forEach((s) => this.exe.write(slot++, s.init === 'param' ? initial[i].node.data! : new Float64Array(initial[i].size).fill(s.init))),
+      specs.forEach((s) =>
+        this.exe.write(
+          slot++,
+          s.init === 'param' ? initial[i].node.data! : new Float64Array(initial[i].size).fill(s.init),
+        ),
+      ),
     );
     this.scalarBase = new Float64Array(0);
     void this.scalarBase;

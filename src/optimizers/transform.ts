@@ -48,8 +48,19 @@ export interface Transform {
 
 export const valueAt = (v: ScalarOrSchedule, step: number): number => (typeof v === 'number' ? v : v(step));
 
-export function checkNumber(owner: string, name: string, v: unknown, { min = -Infinity, max = Infinity, integer = false } = {}): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+export function checkNumber(
+  owner: string,
+  name: string,
+  v: unknown,
+  { min = -Infinity, max = Infinity, integer = false } = {},
+): number {
+  if (
+    typeof v !== 'number' ||
+    !Number.isFinite(v) ||
+    v < min ||
+    v > max ||
+    (integer && !Number.isInteger(v))
+  ) {
     const range = `${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` ≥ ${min}` : ''}${max < Infinity ? ` ≤ ${max}` : ''}`;
     throw new MatgradError(`${owner}: ${name} must be ${range}, got ${String(v)}`);
   }

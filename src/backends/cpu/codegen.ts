@@ -6,19 +6,30 @@ import { contiguousStrides, loopNest } from './loops.js';
 
 /** JS source for one step of a plan, plus host functions the source calls (bound as f0, f1, ...). */
 export interface StepSource {
+  /** Functions for large kernels, defined once beside the step. */
+  readonly prelude: string;
+  /** One step: small kernels inline, calls to the large ones. */
   readonly body: string;
   readonly hostFunctions: ((...args: never[]) => unknown)[];
 }
 
 const buf = (b: number) => `b${b}`;
+const INLINE_LIMIT = 4000; // characters of kernel source kept inline in the step function
 const literal = (v: number) =>
   Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : `(${v})`;
 
 export function generateStep(plan: Plan): StepSource {
   const hostFunctions: StepSource['hostFunctions'] = [];
   const bind = (fn: (...args: never[]) => unknown) => `f${hostFunctions.push(fn) - 1}`;
-  const parts = plan.kernels.map((k, i) => `{ // ${describe(k)}\n${kernelSource(k, `${i}`, bind)}\n}`);
-  return { body: parts.join('\n'), hostFunctions };
+  const prelude: string[] = [];
+  const parts = plan.kernels.map((k, i) => {
+    const src = kernelSource(k, `${i}`, bind);
+    if (src.length <= INLINE_LIMIT) return `{ // ${describe(k)}\n${src}\n}`;
+    // big kernels get their own function: one huge step function would not be optimized by V8
+    prelude.push(`function k${i}() { // ${describe(k)}\n${src}\n}`);
+    return `k${i}();`;
+  });
+  return { prelude: prelude.join('\n'), body: parts.join('\n'), hostFunctions };
 }
 
 function describe(k: Kernel): string {

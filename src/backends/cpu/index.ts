@@ -26,7 +26,7 @@ export class CpuBackend implements Backend {
       return allocArray(b.dtype, b.size);
     });
     for (const c of plan.constants) buffers[c.buffer].set(c.data);
-    const { body, hostFunctions } = generateStep(plan);
+    const { prelude, body, hostFunctions } = generateStep(plan);
     const unpack = [
       ...buffers.map((_, i) => `const b${i} = B[${i}];`),
       ...hostFunctions.map((_, i) => `const f${i} = H[${i}];`),
@@ -34,6 +34,7 @@ export class CpuBackend implements Backend {
     const fill = plan.stepScalars.map((b, j) => `b${b}[0] = S[${j}];`).join(' ');
     const source = `${unpack}
 const S = new Float64Array(${plan.stepScalars.length});
+${prelude}
 return function run(steps, before) {
   for (let step = 0; step < steps; step++) {
     if (before !== undefined) { before(step, S); ${fill} }

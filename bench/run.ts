@@ -1,0 +1,161 @@
+// `npm run bench [-- --json] [--only a,b] [--runs N]`: matgrad against references, measured in one run.
+// Prints one JSON object per line with --json ({name, impl, dtype, ms, result, ...}), else a Markdown table.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run as referenceAdam } from './reference_adam.js';
+import { WORKLOADS } from './workloads.js';
+
+interface Row {
+  name: string;
+  impl: string;
+  dtype: string;
+  ms: number;
+  result: number | null;
+  note?: string;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const json = args.includes('--json');
+const only = flag('--only')?.split(',');
+const maxRuns = Number(flag('--runs') ?? 5);
+const selected = WORKLOADS.filter((w) => !only || only.includes(w.name));
+if (only) {
+  const unknown = only.filter((n) => !WORKLOADS.some((w) => w.name === n));
+  if (unknown.length) {
+    console.error(
+      `unknown workload(s): ${unknown.join(', ')}; known: ${WORKLOADS.map((w) => w.name).join(', ')}`,
+    );
+    process.exit(2);
+  }
+}
+
+const rows: Row[] = [];
+const emit = (row: Row) => {
+  rows.push(row);
+  if (json) console.log(JSON.stringify(row));
+  else process.stderr.write(`${row.name} ${row.impl}: ${row.ms.toFixed(2)} ms\n`);
+};
+
+/** Best of up to `maxRuns` runs (fewer when a run is long: at most ~20 s per row). */
+function best(prepare: () => () => number): { ms: number; result: number } {
+  let ms = Infinity;
+  let result = NaN;
+  let spent = 0;
+  for (let r = 0; r < maxRuns && (r === 0 || spent < 20_000); r++) {
+    const go = prepare();
+    const t = performance.now();
+    result = go();
+    const dt = performance.now() - t;
+    spent += dt;
+    ms = Math.min(ms, dt);
+  }
+  return { ms, result };
+}
+
+// the shared hand-fused reference prints its own timings; run it in this process's run, best of 3
+const referencePath = path.resolve(here, '../../shared/reference/hand_fused_inverse.mjs');
+function sharedReference(): Map<string, { ms: number; result: number }> {
+  const out = new Map<string, { ms: number; result: number }>();
+  if (!existsSync(referencePath)) return out;
+  for (let r = 0; r < 3; r++) {
+    const text = execFileSync(process.execPath, [referencePath], { encoding: 'utf8' });
+    for (const line of text.trim().split('\n')) {
+      const [key, ms, loss] = line.split('\t');
+      const value = { ms: Number.parseFloat(ms), result: Number.parseFloat(loss.replace('loss=', '')) };
+      const prev = out.get(key);
+      if (!prev || value.ms < prev.ms) out.set(key, value);
+    }
+  }
+  return out;
+}
+
+const torchOk = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const reference = selected.length ? sharedReference() : new Map();
+
+for (const w of selected) {
+  const m = best(() => w.prepare());
+  emit({ name: w.name, impl: 'matgrad-cpu', dtype: w.dtype, ms: m.ms, result: m.result });
+
+  if (w.name === 'inverse4-momentum-10k' && reference.has('inverse4_momentum_10k_f64')) {
+    const r = reference.get('inverse4_momentum_10k_f64')!;
+    emit({
+      name: w.name,
+      impl: 'reference-js',
+      dtype: 'float64',
+      ms: r.ms,
+      result: r.result,
+      note: 'shared/reference/hand_fused_inverse.mjs',
+    });
+  }
+  if (w.name === 'inverse4-adam-10k') {
+    const r = best(() => () => referenceAdam(10_000));
+    emit({
+      name: w.name,
+      impl: 'reference-js',
+      dtype: 'float64',
+      ms: r.ms,
+      result: r.result,
+      note: 'bench/reference_adam.ts (same style)',
+    });
+  }
+  if (w.name === 'inverse8-batch10k-adam-1000' && reference.has('inverse8_batch10k_adam_per_step')) {
+    const r = reference.get('inverse8_batch10k_adam_per_step')!;
+    emit({
+      name: w.name,
+      impl: 'reference-js',
+      dtype: 'float64',
+      ms: r.ms * 1000,
+      result: r.result,
+      note: 'shared reference: 50 float64 steps, ×1000/50',
+    });
+  }
+  if (torchOk) {
+    const env = { ...process.env };
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    const long = w.name.startsWith('inverse8-batch');
+    const res = spawnSync(
+      '/usr/bin/python3',
+      [path.join(here, 'torch_bench.py'), w.name, '--runs', long ? '1' : '3'],
+      { encoding: 'utf8', env },
+    );
+    if (res.status === 0) {
+      const r = JSON.parse(res.stdout.trim().split('\n').pop()!);
+      emit({
+        name: w.name,
+        impl: 'pytorch',
+        dtype: r.dtype,
+        ms: r.ms,
+        result: r.result,
+        note: `torch ${r.torch}, ${r.threads} threads, eager`,
+      });
+    } else {
+      process.stderr.write(`pytorch run of ${w.name} failed:\n${res.stderr}\n`);
+    }
+  }
+}
+
+if (!json) {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  console.log(
+    `\nmatgrad benchmarks — ${os.cpus().length} × ${cpu}, Node ${process.version}${torchOk ? '' : ' (PyTorch not importable: no pytorch rows)'}\n`,
+  );
+  console.log('| workload | impl | dtype | ms (best) | vs matgrad-cpu | result |');
+  console.log('|---|---|---|---:|---:|---:|');
+  for (const r of rows) {
+    const base = rows.find((x) => x.name === r.name && x.impl === 'matgrad-cpu')!;
+    const ratio = r.impl === 'matgrad-cpu' ? '1.00×' : `${(r.ms / base.ms).toFixed(2)}×`;
+    console.log(
+      `| ${r.name} | ${r.impl} | ${r.dtype} | ${r.ms.toFixed(2)} | ${ratio} | ${r.result?.toExponential(3) ?? ''} |`,
+    );
+  }
+  console.log('\n"vs matgrad-cpu" > 1 means matgrad is that many times faster.');
+}

@@ -1,0 +1,81 @@
+"""PyTorch side of `npm run bench`: runs one workload eagerly with torch.optim and prints one JSON line.
+
+Usage: /usr/bin/python3 bench/torch_bench.py WORKLOAD [--runs N] [--steps N]
+Data follows bench/workloads.ts: the 4x4 problems use the reference's Lehmer generator (seed 1), so
+the final losses are comparable; the batched problem draws its own seeded data of the same kind.
+"""
+import json
+import sys
+import time
+
+import torch
+
+
+def lehmer(n):
+    s = 1
+    out = []
+    for _ in range(n):
+        s = (s * 16807) % 2147483647
+        out.append(s / 2147483647)
+    return out
+
+
+def inverse4(opt_name, steps):
+    r = lehmer(32)
+    M = torch.tensor(r[0::2], dtype=torch.float64).reshape(4, 4)
+    X = torch.tensor(r[1::2], dtype=torch.float64).reshape(4, 4).requires_grad_()
+    I = torch.eye(4, dtype=torch.float64)
+    if opt_name == 'momentum':
+        opt = torch.optim.SGD([X], lr=0.9, momentum=0.9)
+    else:
+        opt = torch.optim.Adam([X], lr=0.01)
+    loss = None
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((X @ M - I) ** 2).mean()
+        loss.backward()
+        opt.step()
+    return loss.item()
+
+
+def inverse8_batch(steps):
+    g = torch.Generator().manual_seed(0)
+    B, n = 10000, 8
+    M = torch.rand(B, n, n, generator=g, dtype=torch.float32) + 8 * torch.eye(n)
+    X = torch.zeros(B, n, n, dtype=torch.float32, requires_grad=True)
+    I = torch.eye(n, dtype=torch.float32)
+    opt = torch.optim.Adam([X], lr=0.01)
+    loss = None
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((X @ M - I) ** 2).mean()
+        loss.backward()
+        opt.step()
+    return loss.item()
+
+
+WORKLOADS = {
+    'inverse4-momentum-10k': (lambda steps: inverse4('momentum', steps), 10000, 'float64'),
+    'inverse4-adam-10k': (lambda steps: inverse4('adam', steps), 10000, 'float64'),
+    'inverse8-batch10k-adam-1000': (inverse8_batch, 1000, 'float32'),
+}
+
+
+def main():
+    name = sys.argv[1]
+    args = sys.argv[2:]
+    runs = int(args[args.index('--runs') + 1]) if '--runs' in args else 3
+    fn, steps, dtype = WORKLOADS[name]
+    steps = int(args[args.index('--steps') + 1]) if '--steps' in args else steps
+    best = float('inf')
+    result = None
+    for _ in range(runs):
+        t = time.perf_counter()
+        result = fn(steps)
+        best = min(best, (time.perf_counter() - t) * 1000)
+    print(json.dumps({'name': name, 'impl': 'pytorch', 'dtype': dtype, 'ms': best, 'result': result,
+                      'steps': steps, 'torch': torch.__version__, 'threads': torch.get_num_threads()}))
+
+
+if __name__ == '__main__':
+    main()

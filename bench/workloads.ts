@@ -1,0 +1,96 @@
+import * as mg from '../src/index.js';
+
+/** One benchmark workload as matgrad runs it: returns the final loss (or error) as `result`. */
+export interface Workload {
+  readonly name: string;
+  readonly dtype: mg.DType;
+  readonly description: string;
+  /** Builds the problem (not timed) and returns the timed part. */
+  prepare(): () => number;
+}
+
+/** The reference's Lehmer generator (seed 1), so every implementation starts from the same 4×4 data. */
+export function lehmerInverse4(): { M: Float64Array; X: Float64Array } {
+  let s = 1;
+  const rnd = () => (s = (s * 16807) % 2147483647) / 2147483647;
+  const M = new Float64Array(16);
+  const X = new Float64Array(16);
+  for (let i = 0; i < 16; i++) {
+    M[i] = rnd();
+    X[i] = rnd();
+  }
+  return { M, X };
+}
+
+function inverse4(name: string, optimizer: () => mg.optimizers.Transform, description: string): Workload {
+  return {
+    name,
+    dtype: 'float64',
+    description,
+    prepare() {
+      const { M, X } = lehmerInverse4();
+      const Mt = mg.tensor(M, { shape: [4, 4] });
+      const I = mg.eye(4);
+      const prog = new mg.optimizers.StepProgram(
+        [mg.tensor(X, { shape: [4, 4] })],
+        (x) => x.matmul(Mt).sub(I).square().mean(),
+        optimizer(),
+        {
+          gradNorm: false,
+        },
+      );
+      return () => {
+        prog.run(10_000);
+        const loss = prog.loss();
+        prog.dispose();
+        return loss;
+      };
+    },
+  };
+}
+
+/** 10,000 independent well-conditioned 8×8 problems (M = U[0,1) + 8I), X₀ = 0, float32. */
+export function batchInverse8(steps: number): Workload {
+  return {
+    name: `inverse8-batch10k-adam-${steps}`,
+    dtype: 'float32',
+    description: '10,000 independent 8×8 inverses, loss mean((XM−I)²), Adam lr 0.01, float32',
+    prepare() {
+      const B = 10_000;
+      const n = 8;
+      const M = mg.add(
+        mg.random([B, n, n], { seed: 7, dtype: 'float32' }),
+        mg.mul(mg.eye(n, { dtype: 'float32' }), 8),
+      );
+      const I = mg.eye(n, { dtype: 'float32' });
+      const prog = new mg.optimizers.StepProgram(
+        [mg.zeros([B, n, n], { dtype: 'float32' })],
+        (x) => x.matmul(M).sub(I).square().mean(),
+        mg.optimizers.adam({ lr: 0.01 }),
+        {
+          gradNorm: false,
+        },
+      );
+      return () => {
+        prog.run(steps);
+        const loss = prog.loss();
+        prog.dispose();
+        return loss;
+      };
+    },
+  };
+}
+
+export const WORKLOADS: readonly Workload[] = [
+  inverse4(
+    'inverse4-momentum-10k',
+    () => mg.optimizers.sgd({ lr: 0.9, momentum: 0.9 }),
+    'seed 002: random 4×4, mean((XM−I)²), heavy ball lr 0.9 μ 0.9, 10k steps',
+  ),
+  inverse4(
+    'inverse4-adam-10k',
+    () => mg.optimizers.adam({ lr: 0.01 }),
+    'seed 002: random 4×4, Adam lr 0.01, 10k steps',
+  ),
+  batchInverse8(1000),
+];
