@@ -1,0 +1,279 @@
+import { matmulT, pad } from '../src/autograd/api.js';
+import type { OpName } from '../src/autograd/ops.js';
+import * as mg from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+
+// Op cases shared by every backend's tests: table-driven from the op table.
+/** A gradcheck case: input shapes, how to draw inputs, and the function to check. */
+export interface Case {
+  name: string;
+  shapes: number[][];
+  fn: (...xs: Tensor[]) => Tensor | Tensor[];
+  /** Inputs drawn from [low, high) (default [-1, 1)). */
+  range?: [number, number];
+  tol?: { eps?: number; atol?: number; rtol?: number };
+}
+
+const c = (name: string, shapes: number[][], fn: Case['fn'], extra: Partial<Case> = {}): Case => ({
+  name,
+  shapes,
+  fn,
+  ...extra,
+});
+const positive: Partial<Case> = { range: [0.5, 2] };
+
+// Every op in the table needs at least one case: the Record type makes a missing op a compile error,
+// and the test below fails for an op whose list is empty (sources excepted: they are not applied).
+export const CASES: Record<OpName, Case[]> = {
+  const: [],
+  input: [],
+  add: [
+    c(
+      'same shape',
+      [
+        [3, 4],
+        [3, 4],
+      ],
+      mg.add,
+    ),
+    c('broadcast rows', [[2, 3, 4], [4]], mg.add),
+    c(
+      'outer broadcast',
+      [
+        [3, 1],
+        [1, 4],
+      ],
+      mg.add,
+    ),
+  ],
+  sub: [
+    c(
+      'broadcast',
+      [
+        [2, 3],
+        [2, 1],
+      ],
+      mg.sub,
+    ),
+    c('scalar', [[3], []], mg.sub),
+  ],
+  mul: [
+    c(
+      'broadcast',
+      [
+        [2, 3, 4],
+        [3, 1],
+      ],
+      mg.mul,
+    ),
+    c('self', [[3, 3]], (x) => mg.mul(x, x)),
+  ],
+  div: [c('broadcast', [[2, 3], [3]], mg.div, positive), c('number', [[4]], (x) => mg.div(1, x), positive)],
+  maximum: [c('broadcast', [[3, 4], [4]], mg.maximum)],
+  minimum: [
+    c(
+      'broadcast',
+      [
+        [3, 4],
+        [3, 1],
+      ],
+      mg.minimum,
+    ),
+  ],
+  gt: [
+    c(
+      'mask times x',
+      [
+        [3, 3],
+        [3, 3],
+      ],
+      (a, b) => mg.mul(mg.gt(a, b), a),
+    ),
+  ],
+  ge: [c('mask times x', [[3, 3], [3]], (a, b) => mg.mul(mg.ge(a, b), b))],
+  lt: [
+    c(
+      'mask times x',
+      [
+        [2, 4],
+        [2, 4],
+      ],
+      (a, b) => mg.mul(mg.lt(a, b), mg.add(a, b)),
+    ),
+  ],
+  le: [c('mask times x', [[2, 4], [4]], (a, b) => mg.mul(mg.le(a, b), a))],
+  eq: [c('mask plus x', [[3], [3]], (a, b) => mg.add(mg.eq(a, b), a))],
+  where: [c('broadcast', [[3, 4], [3, 4], [4]], (x, a, b) => mg.where(mg.gt(x, 0), a, b))],
+  neg: [c('matrix', [[3, 2]], mg.neg)],
+  identity: [c('matrix', [[3, 2]], mg.identity)],
+  exp: [c('matrix', [[3, 4]], mg.exp)],
+  log: [c('matrix', [[3, 4]], mg.log, positive)],
+  sqrt: [c('matrix', [[3, 4]], mg.sqrt, positive)],
+  abs: [
+    c('matrix', [[3, 4]], mg.abs, { range: [0.1, 1] }),
+    c('negative', [[5]], (x) => mg.abs(mg.neg(x)), { range: [0.1, 1] }),
+  ],
+  sign: [c('sign times x', [[3, 4]], (x) => mg.mul(mg.sign(x), mg.square(x)))],
+  square: [c('batched', [[2, 3, 3]], mg.square)],
+  pow: [
+    c('cube', [[3, 3]], (x) => mg.pow(x, 3)),
+    c('fractional', [[4]], (x) => mg.pow(x, 2.5), positive),
+    c('reciprocal', [[4]], (x) => mg.pow(x, -1), positive),
+  ],
+  cast: [
+    c('float32 round trip', [[3, 3]], (x) => mg.cast(mg.cast(x, 'float32'), 'float64'), {
+      tol: { eps: 1e-3, atol: 1e-3, rtol: 1e-2 },
+    }),
+  ],
+  broadcastTo: [
+    c('leading', [[3]], (x) => mg.broadcastTo(x, [2, 3])),
+    c('middle', [[2, 1, 3]], (x) => mg.broadcastTo(x, [2, 4, 3])),
+  ],
+  sum: [
+    c('all', [[3, 4]], (x) => mg.sum(x)),
+    c('axis', [[2, 3, 4]], (x) => mg.sum(x, 1)),
+    c('axes keepdims', [[2, 3, 4]], (x) => mg.sum(x, [0, 2], true)),
+    c('negative axis', [[3, 5]], (x) => mg.sum(x, -1)),
+  ],
+  mean: [c('all', [[3, 4]], (x) => mg.mean(x)), c('axis keepdims', [[2, 3, 4]], (x) => mg.mean(x, 2, true))],
+  max: [
+    c('all', [[3, 4]], (x) => mg.max(x)),
+    c('axis', [[2, 3, 4]], (x) => mg.max(x, 1)),
+    c('axis keepdims', [[3, 4]], (x) => mg.max(x, 0, true)),
+  ],
+  matmul: [
+    c(
+      'square',
+      [
+        [4, 4],
+        [4, 4],
+      ],
+      mg.matmul,
+    ),
+    c(
+      'rectangular',
+      [
+        [3, 5],
+        [5, 2],
+      ],
+      mg.matmul,
+    ),
+    c(
+      'batch broadcast',
+      [
+        [2, 3, 4],
+        [4, 5],
+      ],
+      mg.matmul,
+    ),
+    c(
+      'batch both',
+      [
+        [2, 1, 3, 4],
+        [5, 4, 2],
+      ],
+      mg.matmul,
+    ),
+    c('vector right', [[3, 4], [4]], mg.matmul),
+    c('vector left', [[3], [3, 2]], mg.matmul),
+    c(
+      'transposed A',
+      [
+        [4, 3],
+        [4, 2],
+      ],
+      (a, b) => matmulT(a, b, true, false),
+    ),
+    c(
+      'transposed B',
+      [
+        [3, 4],
+        [2, 4],
+      ],
+      (a, b) => matmulT(a, b, false, true),
+    ),
+    c(
+      'transposed both',
+      [
+        [2, 4, 3],
+        [2, 5, 4],
+      ],
+      (a, b) => matmulT(a, b, true, true),
+    ),
+    c(
+      'large (looped kernel)',
+      [
+        [12, 11],
+        [11, 10],
+      ],
+      mg.matmul,
+    ),
+  ],
+  transpose: [c('matrix', [[3, 4]], mg.transpose), c('batched', [[2, 3, 4]], mg.transpose)],
+  reshape: [
+    c('flatten', [[2, 3, 4]], (x) => mg.reshape(x, [6, 4])),
+    c('infer', [[3, 4]], (x) => mg.mul(mg.reshape(x, [-1]), 2)),
+  ],
+  slice: [
+    c('block', [[4, 5]], (x) => mg.slice(x, [1, 2], [2, 3])),
+    c('to end', [[2, 4, 3]], (x) => mg.slice(x, [0, 1, 0], [-1, -1, 2])),
+  ],
+  pad: [c('block', [[2, 3]], (x) => pad(x, [1, 1], [4, 5]))],
+  concat: [
+    c(
+      'axis 0',
+      [
+        [2, 3],
+        [1, 3],
+      ],
+      (a, b) => mg.concat([a, b], 0),
+    ),
+    c(
+      'axis -1',
+      [
+        [2, 2],
+        [2, 3],
+        [2, 1],
+      ],
+      (a, b, d) => mg.concat([a, b, d], -1),
+    ),
+  ],
+  diag: [
+    c('square', [[4, 4]], mg.diag),
+    c('wide batched', [[2, 3, 5]], mg.diag),
+    c('tall', [[5, 2]], mg.diag),
+  ],
+  diagEmbed: [
+    c('vector', [[4]], (v) => mg.diagEmbed(v)),
+    c('batched rectangular', [[2, 3]], (v) => mg.diagEmbed(v, 3, 5)),
+  ],
+  trace: [c('square', [[4, 4]], mg.trace), c('batched', [[3, 2, 2]], mg.trace)],
+  outer: [
+    c('vectors', [[3], [4]], mg.outer),
+    c(
+      'batched',
+      [
+        [2, 3],
+        [2, 4],
+      ],
+      mg.outer,
+    ),
+  ],
+  mse: [
+    c(
+      'matrices',
+      [
+        [3, 3],
+        [3, 3],
+      ],
+      mg.mse,
+    ),
+    c('broadcast', [[2, 3], [3]], mg.mse),
+  ],
+};
+
+export const inputsFor = (k: Case, seed: number) =>
+  k.shapes.map((s, i) => {
+    const [lo, hi] = k.range ?? [-1, 1];
+    return mg.random(s, { seed: seed * 31 + i, low: lo, high: hi });
+  });
