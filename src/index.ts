@@ -25,3 +25,23 @@ export type { Backend, BackendStats, Executable } from './backends/backend.js';
 export { cpu } from './backends/cpu/index.js';
 export * from './errors.js';
 export * as optimizers from './optimizers/index.js';
+export {
+  type Init,
+  initialValues,
+  type Objective,
+  objective,
+  type ParamSpec,
+  type Params,
+  param,
+} from './problems/objective.js';
+export {
+  type CompareEvent,
+  type CompareSummary,
+  compare,
+  type Progress,
+  type RunStatus,
+  type SolveEvent,
+  type SolveOptions,
+  type SolveResult,
+  solve,
+} from './solve.js';

@@ -1,4 +1,4 @@
-import { cpu } from '../backends/cpu/index.js';
+import { CpuBackend, cpu } from '../backends/cpu/index.js';
 import type { Executable } from '../backends/backend.js';
 import { MatgradError } from '../errors.js';
 import { compile } from './compile.js';
@@ -17,6 +17,8 @@ export const signature = (ts: readonly { shape: Shape; dtype: DType }[]): string
 
 const EAGER_CACHE_LIMIT = 512;
 const eagerCache = new Map<string, Executable>();
+/** Eager ops run on a backend of their own, so `mg.cpu.stats()` counts only user-visible programs. */
+const eagerBackend = new CpuBackend();
 
 /**
  * Evaluates tensors whose graph holds only constants. A single op (the eager case) runs through a
@@ -49,7 +51,7 @@ export function evaluate(outs: readonly Tensor[]): Tensor[] {
     exe.run(1);
     return outs.map((o) => fromArray(exe.readSync(o.index), o.shape));
   }
-  const exe = cpu.compile(compile([], outs));
+  const exe = eagerBackend.compile(compile([], outs));
   try {
     exe.run(1);
     return outs.map((o, i) => fromArray(exe.readSync(i), o.shape));
@@ -88,7 +90,7 @@ export function outputsOf(what: string, result: unknown): Tensor[] {
  */
 export function programCache<T>(build: (inputs: Tensor[]) => { outputs: Tensor[]; meta: T }) {
   const cache = new Map<string, { exe: Executable; meta: T; shapes: Shape[] }>();
-  return (args: readonly Tensor[]): { outs: Tensor[]; meta: T } => {
+  const run = (args: readonly Tensor[]): { outs: Tensor[]; meta: T } => {
     const key = signature(args);
     let entry = cache.get(key);
     if (!entry) {
@@ -102,18 +104,28 @@ export function programCache<T>(build: (inputs: Tensor[]) => { outputs: Tensor[]
     exe.run(1);
     return { outs: shapes.map((s, o) => fromArray(exe.readSync(o), s)), meta };
   };
+  /** Frees every compiled program of this cache. */
+  const dispose = () => {
+    for (const e of cache.values()) e.exe.dispose();
+    cache.clear();
+  };
+  return Object.assign(run, { dispose });
 }
 
+/** A function compiled per input signature; `dispose()` frees its programs. */
+export type Jitted<F> = F & { dispose(): void };
+
 /** `mg.jit(f)`: traces f once per input signature and runs the compiled program on later calls. */
-export function jit<F extends TensorFn>(fn: F): F {
+export function jit<F extends TensorFn>(fn: F): Jitted<F> {
   const run = programCache((inputs) => {
     const result = fn(...inputs);
     return { outputs: outputsOf('jit', result), meta: Array.isArray(result) };
   });
-  return ((...args: Tensor[]) => {
+  const call = (...args: Tensor[]) => {
     const xs = checkTensorArgs('jit', args);
     if (!xs.every((x) => x.isConcrete)) return fn(...xs); // inside another trace: inline
     const { outs, meta: isList } = run(xs);
     return isList ? outs : outs[0];
-  }) as F;
+  };
+  return Object.assign(call, { dispose: run.dispose }) as unknown as Jitted<F>;
 }

@@ -22,10 +22,11 @@ export interface Executable {
   /** Copies values into program input `i`. */
   write(i: number, values: ArrayLike<number>): void;
   /**
-   * Runs `steps` steps. Before each, `beforeStep(s, scalars)` fills `scalars` (one slot per step scalar
-   * of the plan, in order), which then become those inputs for that step.
+   * Runs up to `steps` steps and returns how many ran. Before each, `beforeStep(s, scalars)` fills
+   * `scalars` (one slot per step scalar of the plan, in order), which become those inputs for that
+   * step; returning `false` stops before step s.
    */
-  run(steps: number, beforeStep?: (step: number, scalars: Float64Array) => void): void;
+  run(steps: number, beforeStep?: (step: number, scalars: Float64Array) => boolean | undefined): number;
   /** A copy of program output `o`. */
   read(o: number): Promise<FloatArray>;
   /** CPU only: a copy of output `o`, synchronously. */

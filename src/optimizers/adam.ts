@@ -55,6 +55,7 @@ function adamLike(name: 'adam' | 'adamw', opts: AdamOptions, decoupled: boolean)
       });
       return { updates, state: next };
     },
+    lr: (t) => valueAt(lr, t - 1),
     reset: () => typeof lr === 'function' && lr.reset?.(),
     observe: (loss) => typeof lr === 'function' && lr.observe?.(loss),
   };

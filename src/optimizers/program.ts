@@ -8,27 +8,42 @@ import { cpu } from '../backends/cpu/index.js';
 import { MatgradError, MatgradShapeError } from '../errors.js';
 import type { Transform } from './transform.js';
 
-/** The loss as a function of the parameters; it may also return named metric tensors. */
+/** The loss as a function of the parameters. */
 export type LossFn = (...params: Tensor[]) => Tensor;
+
+/** A per-parameter constraint, applied inside the compiled step. */
+export interface Constraint {
+  readonly name: string;
+  /** Riemannian gradient: project the Euclidean gradient onto the tangent space at p (optional). */
+  projectGrad?(p: Tensor, g: Tensor): Tensor;
+  /** Maps the updated point back onto the constraint set (a retraction or projection). */
+  retract(p: Tensor): Tensor;
+}
 
 export interface StepProgramOptions {
   backend?: Backend;
   /** Also compute ‖∇‖₂ over all parameters each step (read with `gradNorm()`). Default true. */
   gradNorm?: boolean;
+  /** Per parameter (same order), an optional constraint. */
+  constraints?: readonly (Constraint | undefined)[];
 }
 
+/** Called after every completed step t with its loss; return true to stop there (CPU: every step). */
+export type StepWatch = (t: number, loss: number) => boolean;
+
 /**
- * One optimization step compiled as a single program: loss, gradients, the optimizer's update and
- * the parameter write-back, all in place over preallocated buffers. `run(n)` executes n steps with
- * no allocation; the loss read back is the one computed at the last step (before its update).
+ * One optimization step compiled as a single program: loss, gradients, the optimizer's update, the
+ * constraints and the parameter write-back, all in place over preallocated buffers. `run(n)` executes
+ * n steps with no allocation; `loss()` is the loss computed at the last step (before its update).
  */
 export class StepProgram {
   /** Completed steps. */
   t = 0;
   private readonly exe: Executable;
-  private readonly scalarBase: Float64Array;
-  private readonly nParams: number;
-  private readonly before: (step: number, scalars: Float64Array) => void;
+  private readonly shapes: readonly (readonly number[])[];
+  private readonly gradNormOut: number;
+  private readonly paramsOut: number;
+  private readonly sync: boolean;
 
   constructor(
     initial: readonly Tensor[],
@@ -37,7 +52,7 @@ export class StepProgram {
     opts: StepProgramOptions = {},
   ) {
     const backend = opts.backend ?? cpu;
-    this.nParams = initial.length;
+    this.sync = backend.name === 'cpu';
     initial.forEach((p, i) => {
       if (!p.isConcrete)
         throw new MatgradError(`step program: initial value of parameter ${i} must be a concrete tensor`);
@@ -49,15 +64,20 @@ export class StepProgram {
     );
     const dtype = initial[0]?.dtype ?? 'float64';
     const scalars = Array.from({ length: tx.scalarCount }, () => inputTensor([], dtype));
+    const constraints = opts.constraints ?? [];
 
     const [value] = outputsOf('loss', loss(...params));
     if (value.size !== 1)
       throw new MatgradShapeError(`loss must be a scalar (1 element), got shape [${value.shape.join(', ')}]`);
-    const grads = backward([value], [ones(value.shape, { dtype: value.dtype })], params).map(
+    const rawGrads = backward([value], [ones(value.shape, { dtype: value.dtype })], params).map(
       (g, i) => g ?? F.mul(params[i], 0),
     );
+    const grads = rawGrads.map((g, i) => constraints[i]?.projectGrad?.(params[i], g) ?? g);
     const { updates, state: nextState } = tx.update({ grads, params, state, scalars });
-    const newParams = params.map((p, i) => F.add(p, updates[i]));
+    const newParams = params.map((p, i) => {
+      const moved = F.add(p, updates[i]);
+      return constraints[i] ? constraints[i].retract(moved) : moved;
+    });
     const norm =
       opts.gradNorm === false
         ? []
@@ -73,49 +93,68 @@ export class StepProgram {
     ];
     const stepScalars = scalars.map((_, k) => params.length + flatState.length + k);
     this.exe = backend.compile(compile(inputs, outputs, { donate, stepScalars }));
+    this.gradNormOut = norm.length ? 1 : -1;
+    this.paramsOut = first;
+    this.shapes = initial.map((p) => p.shape);
 
     initial.forEach((p, i) => this.exe.write(i, p.node.data!));
     let slot = params.length;
-    slotSpecs.forEach((specs, i) =>
-      specs.forEach((s) =>
+    slotSpecs.forEach((specs, i) => {
+      for (const s of specs) {
         this.exe.write(
           slot++,
           s.init === 'param' ? initial[i].node.data! : new Float64Array(initial[i].size).fill(s.init),
-        ),
-      ),
-    );
-    this.scalarBase = new Float64Array(0);
-    void this.scalarBase;
-    this.outputs = { loss: 0, gradNorm: norm.length ? 1 : -1, params: first };
-    this.shapes = initial.map((p) => p.shape);
-    this.before = (step, out) => this.tx.writeScalars(this.t + step + 1, out, 0);
+        );
+      }
+    });
   }
-  private readonly outputs: { loss: number; gradNorm: number; params: number };
-  private readonly shapes: readonly (readonly number[])[];
 
-  /** Runs `steps` optimization steps. */
-  run(steps: number): void {
-    this.exe.run(steps, this.before);
-    this.t += steps;
+  /**
+   * Runs up to `steps` steps; returns how many ran. On CPU `watch` sees every step's loss and may stop
+   * the run after any step; on other backends it sees the last step of the chunk only.
+   */
+  run(steps: number, watch?: StepWatch): number {
+    const t0 = this.t;
+    const loss = this.sync ? this.exe.view(0) : null;
+    let stopped = false;
+    const before = (s: number, out: Float64Array): boolean | undefined => {
+      if (s > 0 && watch && loss && watch(t0 + s, loss[0])) {
+        stopped = true;
+        return false;
+      }
+      this.tx.writeScalars(t0 + s + 1, out, 0);
+      return undefined;
+    };
+    const ran = this.exe.run(steps, before);
+    this.t += ran;
+    if (!stopped && ran > 0 && watch && loss) watch(this.t, loss[0]);
+    return ran;
   }
-  /** Loss at the last step (computed before that step's update). */
+
+  /** Loss at the last step (computed before that step's update). CPU only; use `read()` elsewhere. */
   loss(): number {
-    return this.exe.view(this.outputs.loss)[0];
+    return this.exe.view(0)[0];
   }
   gradNorm(): number {
-    if (this.outputs.gradNorm < 0) throw new MatgradError('step program was compiled without gradNorm');
-    return this.exe.view(this.outputs.gradNorm)[0];
+    if (this.gradNormOut < 0) throw new MatgradError('step program was compiled without gradNorm');
+    return this.exe.view(this.gradNormOut)[0];
   }
-  /** Current parameter values (copies). */
+  /** Current parameter values (copies); CPU only, use `read()` elsewhere. */
   params(): Tensor[] {
-    return this.shapes.map((s, i) => fromArray(this.exe.readSync(this.outputs.params + i), s));
+    return this.shapes.map((s, i) => fromArray(this.exe.readSync(this.paramsOut + i), s));
   }
-  /** The live parameter buffer (CPU; no copy). */
-  paramView(i: number) {
-    return this.exe.view(this.outputs.params + i);
+  /** Loss, gradient norm (NaN when not computed) and parameters, on any backend. */
+  async read(): Promise<{ loss: number; gradNorm: number; params: Tensor[] }> {
+    const loss = (await this.exe.read(0))[0];
+    const gradNorm = this.gradNormOut < 0 ? Number.NaN : (await this.exe.read(this.gradNormOut))[0];
+    const params = await Promise.all(
+      this.shapes.map(async (s, i) => fromArray(await this.exe.read(this.paramsOut + i), s)),
+    );
+    return { loss, gradNorm, params };
   }
-  get parameterCount(): number {
-    return this.nParams;
+  /** The learning rate in effect at the next step, when the optimizer reports one. */
+  lr(): number {
+    return this.tx.lr?.(this.t + 1) ?? Number.NaN;
   }
   dispose(): void {
     this.exe.dispose();

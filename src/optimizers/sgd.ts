@@ -51,6 +51,7 @@ export function sgd(opts: SgdOptions = {}): Transform {
       }
       return { updates, state: next };
     },
+    lr: (t) => valueAt(lr, t - 1),
     reset: () => typeof lr === 'function' && lr.reset?.(),
     observe: (loss) => typeof lr === 'function' && lr.observe?.(loss),
   };

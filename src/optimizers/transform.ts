@@ -40,6 +40,8 @@ export interface Transform {
   /** Writes this step's scalars (t = 1-based step number) at `offset`. Must not allocate. */
   writeScalars(t: number, out: Float64Array, offset: number): void;
   update(args: UpdateArgs): UpdateResult;
+  /** The learning rate used at 1-based step t (for progress reports). */
+  lr?(t: number): number;
   /** Called with each step's loss (schedules that watch it). */
   observe?(loss: number): void;
   /** Resets host-side state (schedules) for a new run. */
@@ -94,6 +96,7 @@ export function chain(...transforms: Transform[]): Transform {
       });
       return { updates, state: next };
     },
+    lr: (t) => transforms.map((tr) => tr.lr?.(t)).find((v) => v !== undefined) ?? Number.NaN,
     observe: (loss) => transforms.forEach((t) => t.observe?.(loss)),
     reset: () => transforms.forEach((t) => t.reset?.()),
   };

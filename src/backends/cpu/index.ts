@@ -37,9 +37,10 @@ const S = new Float64Array(${plan.stepScalars.length});
 ${prelude}
 return function run(steps, before) {
   for (let step = 0; step < steps; step++) {
-    if (before !== undefined) { before(step, S); ${fill} }
+    if (before !== undefined) { if (before(step, S) === false) return step; ${fill} }
 ${body}
   }
+  return steps;
 };`;
     const run = new Function('B', 'H', source)(buffers, hostFunctions) as Executable['run'];
     let disposed = false;
@@ -67,7 +68,7 @@ ${body}
       },
       run: (steps, before) => {
         check();
-        run(steps, before);
+        return run(steps, before);
       },
       read: async (o) => outBuffer(o).slice(),
       readSync: (o) => outBuffer(o).slice(),

@@ -1,0 +1,370 @@
+import { Observable } from 'rxjs';
+import * as F from './autograd/api.js';
+import type { DType } from './autograd/dtype.js';
+import { type Jitted, jit } from './autograd/jit.js';
+import type { Tensor } from './autograd/tensor.js';
+import type { Backend } from './backends/backend.js';
+import { cpu } from './backends/cpu/index.js';
+import { MatgradError } from './errors.js';
+import { adam } from './optimizers/adam.js';
+import { StepProgram } from './optimizers/program.js';
+import type { Transform } from './optimizers/transform.js';
+import { initialValues, type Objective, type Params } from './problems/objective.js';
+
+export type RunStatus = 'converged' | 'max-steps' | 'diverged' | 'stalled' | 'cancelled' | 'time-limit';
+
+export interface SolveOptions {
+  /** A gradient transform (default: the problem's, else Adam lr 1e-2). */
+  optimizer?: Transform;
+  /** Maximum steps (default: the problem's, else 1000). */
+  steps?: number;
+  /** Converged when the loss is ≤ tolerance (default: the problem's, else none). */
+  tolerance?: number;
+  /** Converged when ‖∇‖₂ ≤ gradTolerance (checked at report points). */
+  gradTolerance?: number;
+  /** Stalled when the best loss has not improved by a relative 1e-12 for this many steps. */
+  patience?: number;
+  /** Stop with status 'time-limit' after this long. */
+  timeLimitMs?: number;
+  /** Steps per chunk: progress is emitted (and the event loop yielded to) after each. Default 100. */
+  reportEvery?: number;
+  backend?: 'cpu' | Backend;
+  dtype?: DType;
+  /** Shifts every parameter's initialization seed. */
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+export interface Progress {
+  readonly done: false;
+  readonly step: number;
+  readonly loss: number;
+  readonly gradNorm: number;
+  readonly lr: number;
+  readonly elapsedMs: number;
+  readonly metrics: Record<string, number>;
+}
+
+export interface SolveResult {
+  readonly done: true;
+  readonly status: RunStatus;
+  /** Steps completed. */
+  readonly step: number;
+  readonly loss: number;
+  readonly gradNorm: number;
+  readonly elapsedMs: number;
+  readonly params: Params;
+  readonly metrics: Record<string, number>;
+  /** Step at which the loss or parameters became non-finite (status 'diverged'). */
+  readonly divergedAt?: number;
+  /** First step whose loss was ≤ tolerance. */
+  readonly stepsToTolerance?: number;
+  readonly timeToToleranceMs?: number;
+}
+
+export type SolveEvent = Progress | SolveResult;
+
+const now = () => performance.now();
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) =>
+    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
+  );
+
+function resolveBackend(b: SolveOptions['backend']): Backend {
+  if (b === undefined || b === 'cpu') return cpu;
+  if (typeof b === 'object' && typeof b.compile === 'function') return b;
+  throw new MatgradError(
+    `solve: unknown backend ${JSON.stringify(b)}; use 'cpu' or a Backend (await mg.webgpu())`,
+  );
+}
+
+function checkOptions(o: SolveOptions): void {
+  const positiveInt = (name: keyof SolveOptions) => {
+    const v = o[name];
+    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 1)) {
+      throw new MatgradError(`solve: ${name} must be a positive integer, got ${String(v)}`);
+    }
+  };
+  positiveInt('steps');
+  positiveInt('reportEvery');
+  positiveInt('patience');
+  for (const name of ['tolerance', 'gradTolerance', 'timeLimitMs'] as const) {
+    const v = o[name];
+    if (v !== undefined && !(typeof v === 'number' && v >= 0))
+      throw new MatgradError(`solve: ${name} must be a non-negative number, got ${String(v)}`);
+  }
+}
+
+/**
+ * One run of an objective as a stepwise state machine: `advance()` runs one chunk and returns a
+ * progress event or the final result. solve() drives one, compare() several in lockstep.
+ */
+export class Run {
+  private readonly program: StepProgram;
+  private readonly names: string[];
+  private readonly metricsFn: Jitted<(...ps: Tensor[]) => Tensor | readonly Tensor[]> | null;
+  private readonly metricNames: string[];
+  private readonly steps: number;
+  private readonly reportEvery: number;
+  private readonly started = now();
+  private best = Infinity;
+  private bestAt = 0;
+  private status: RunStatus | null = null;
+  private divergedAt?: number;
+  private stepsToTolerance?: number;
+  private timeToToleranceMs?: number;
+
+  constructor(
+    private readonly objective: Objective,
+    private readonly opts: SolveOptions,
+  ) {
+    checkOptions(opts);
+    const backend = resolveBackend(opts.backend);
+    const dtype = opts.dtype ?? (backend.name === 'webgpu' ? 'float32' : undefined);
+    const init = initialValues(objective, { dtype, seedOffset: opts.seed });
+    this.names = Object.keys(objective.params);
+    const tx = opts.optimizer ?? objective.defaults?.optimizer?.() ?? adam({ lr: 1e-2 });
+    tx.reset?.();
+    const toParams = (ts: readonly Tensor[]): Params =>
+      Object.fromEntries(this.names.map((n, i) => [n, ts[i]]));
+    this.program = new StepProgram(
+      this.names.map((n) => init[n]),
+      (...ps) => objective.loss(toParams(ps)),
+      tx,
+      { backend, constraints: this.names.map((n) => objective.params[n].constraint) },
+    );
+    this.steps = opts.steps ?? objective.defaults?.steps ?? 1000;
+    this.reportEvery = opts.reportEvery ?? 100;
+    const metrics = objective.metrics;
+    this.metricNames = [];
+    if (metrics) {
+      const probe = metrics(init);
+      this.metricNames = Object.keys(probe);
+      this.metricsFn = jit((...ps: Tensor[]) => {
+        const m = metrics(toParams(ps));
+        return this.metricNames.map((k) => F.reshape(F.mean(m[k]), []));
+      });
+    } else this.metricsFn = null;
+    this.tx = tx;
+  }
+  private readonly tx: Transform;
+
+  get done(): boolean {
+    return this.status !== null;
+  }
+  get step(): number {
+    return this.program.t;
+  }
+
+  /** Runs the next chunk; returns its progress event, or the final result when the run ends. */
+  async advance(signal?: AbortSignal): Promise<SolveEvent> {
+    if (this.status) throw new MatgradError('run already finished');
+    if (signal?.aborted) return this.finish('cancelled');
+    const tolerance = this.opts.tolerance ?? this.objective.defaults?.tolerance;
+    const patience = this.opts.patience;
+    const chunk = Math.min(this.reportEvery, this.steps - this.program.t);
+    const watch = (t: number, loss: number): boolean => {
+      this.tx.observe?.(loss);
+      if (!Number.isFinite(loss)) {
+        this.divergedAt = t;
+        this.status = 'diverged';
+        return true;
+      }
+      if (loss < this.best * (1 - 1e-12)) {
+        this.best = loss;
+        this.bestAt = t;
+      }
+      if (tolerance !== undefined && loss <= tolerance) {
+        this.stepsToTolerance ??= t;
+        this.timeToToleranceMs ??= now() - this.started;
+        this.status = 'converged';
+        return true;
+      }
+      if (patience !== undefined && t - this.bestAt >= patience) {
+        this.status = 'stalled';
+        return true;
+      }
+      return false;
+    };
+    this.program.run(chunk, watch);
+    const { loss, gradNorm, params } = await this.program.read();
+    if (!this.status) {
+      if (!Number.isFinite(loss) || !params.every((p) => allFinite(p))) {
+        this.divergedAt ??= this.program.t;
+        this.status = 'diverged';
+      } else if (this.opts.gradTolerance !== undefined && gradNorm <= this.opts.gradTolerance)
+        this.status = 'converged';
+      else if (this.opts.timeLimitMs !== undefined && now() - this.started >= this.opts.timeLimitMs)
+        this.status = 'time-limit';
+      else if (this.program.t >= this.steps) this.status = 'max-steps';
+    }
+    const metrics = this.computeMetrics(params);
+    if (this.status) return this.result(loss, gradNorm, params, metrics);
+    return {
+      done: false,
+      step: this.program.t,
+      loss,
+      gradNorm,
+      lr: this.program.lr(),
+      elapsedMs: now() - this.started,
+      metrics,
+    };
+  }
+
+  private computeMetrics(params: Tensor[]): Record<string, number> {
+    if (!this.metricsFn) return {};
+    const values = this.metricsFn(...params) as Tensor[];
+    return Object.fromEntries(this.metricNames.map((k, i) => [k, values[i].item()]));
+  }
+
+  /** Ends the run early (cancellation); frees its buffers. */
+  async finish(status: RunStatus): Promise<SolveResult> {
+    this.status = status;
+    const { loss, gradNorm, params } = await this.program.read();
+    return this.result(loss, gradNorm, params, this.computeMetrics(params));
+  }
+
+  private result(loss: number, gradNorm: number, ps: Tensor[], metrics: Record<string, number>): SolveResult {
+    this.dispose();
+    return {
+      done: true,
+      status: this.status!,
+      step: this.program.t,
+      loss,
+      gradNorm,
+      elapsedMs: now() - this.started,
+      params: Object.fromEntries(this.names.map((n, i) => [n, ps[i]])),
+      metrics,
+      divergedAt: this.divergedAt,
+      stepsToTolerance: this.stepsToTolerance,
+      timeToToleranceMs: this.timeToToleranceMs,
+    };
+  }
+
+  private disposed = false;
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.program.dispose();
+    this.metricsFn?.dispose();
+  }
+}
+
+function allFinite(t: Tensor): boolean {
+  const d = t.dataSync();
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
+  return true;
+}
+
+/**
+ * Minimizes an objective. A cold Observable: each subscription is one run that emits a progress
+ * event every `reportEvery` steps and ends with `{ done: true, status, params, metrics, ... }`.
+ * Unsubscribing or aborting `signal` cancels it: no further step runs and its buffers are freed.
+ */
+export function solve(objective: Objective, options: SolveOptions = {}): Observable<SolveEvent> {
+  if (objective?.kind !== 'objective')
+    throw new MatgradError(
+      'solve: expected a problem (mg.problem(spec)) or an objective (mg.objective(...))',
+    );
+  checkOptions(options);
+  return new Observable<SolveEvent>((subscriber) => {
+    let stopped = false;
+    let run: Run | null = null;
+    (async () => {
+      run = new Run(objective, options);
+      while (!stopped) {
+        const event = options.signal?.aborted
+          ? await run.finish('cancelled')
+          : await run.advance(options.signal);
+        if (stopped) break;
+        subscriber.next(event);
+        if (event.done) {
+          subscriber.complete();
+          return;
+        }
+        await yieldToEventLoop();
+      }
+    })().catch((err) => {
+      run?.dispose();
+      if (!stopped) subscriber.error(err);
+    });
+    return () => {
+      stopped = true;
+      run?.dispose();
+    };
+  });
+}
+
+export interface CompareSummary {
+  readonly run: string;
+  readonly status: RunStatus;
+  readonly finalLoss: number;
+  readonly steps: number;
+  readonly stepsToTolerance?: number;
+  readonly timeToToleranceMs?: number;
+  readonly elapsedMs: number;
+}
+
+export type CompareEvent =
+  | (SolveEvent & { readonly run: string })
+  | { readonly done: true; readonly run: null; readonly summary: CompareSummary[] };
+
+/**
+ * Runs several optimizers on the same objective from the same initial values, interleaved chunk by
+ * chunk so their curves grow together. Events carry the run name; the last event is a summary.
+ */
+export function compare(
+  runs: Record<string, Transform | SolveOptions>,
+  objective: Objective,
+  options: SolveOptions = {},
+): Observable<CompareEvent> {
+  const entries = Object.entries(runs);
+  if (!entries.length) throw new MatgradError('compare: give at least one run');
+  const optsFor = (v: Transform | SolveOptions): SolveOptions =>
+    'update' in v && typeof v.update === 'function'
+      ? { ...options, optimizer: v as Transform }
+      : { ...options, ...(v as SolveOptions) };
+  return new Observable<CompareEvent>((subscriber) => {
+    let stopped = false;
+    const active = new Map<string, Run>();
+    (async () => {
+      for (const [name, v] of entries) active.set(name, new Run(objective, optsFor(v)));
+      const summary: CompareSummary[] = [];
+      while (!stopped && active.size) {
+        for (const [name, run] of [...active]) {
+          const event = options.signal?.aborted
+            ? await run.finish('cancelled')
+            : await run.advance(options.signal);
+          if (stopped) return;
+          subscriber.next({ ...event, run: name });
+          if (event.done) {
+            active.delete(name);
+            summary.push({
+              run: name,
+              status: event.status,
+              finalLoss: event.loss,
+              steps: event.step,
+              stepsToTolerance: event.stepsToTolerance,
+              timeToToleranceMs: event.timeToToleranceMs,
+              elapsedMs: event.elapsedMs,
+            });
+          }
+        }
+        await yieldToEventLoop();
+      }
+      if (stopped) return;
+      summary.sort(
+        (a, b) => entries.findIndex(([n]) => n === a.run) - entries.findIndex(([n]) => n === b.run),
+      );
+      subscriber.next({ done: true, run: null, summary });
+      subscriber.complete();
+    })().catch((err) => {
+      for (const r of active.values()) r.dispose();
+      if (!stopped) subscriber.error(err);
+    });
+    return () => {
+      stopped = true;
+      for (const r of active.values()) r.dispose();
+    };
+  });
+}
