@@ -45,3 +45,4 @@ export {
   type SolveResult,
   solve,
 } from './solve.js';
+export { formatPath, parseSpec, type ProblemSpec, problem, problemKinds, registeredObjectives, registerObjective, specSchema } from './problems/index.js';

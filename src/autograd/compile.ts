@@ -345,9 +345,10 @@ function fuse(nodes: readonly Node[]): Map<Node, Group> {
       const candidates = [
         ...new Set(n.inputs.map((t) => memberGroup(t, shape)).filter((g): g is Group => !!g)),
       ];
-      let chosen: Group[] = [];
-      if (candidates.length && canMerge(new Set(candidates), n)) chosen = candidates;
-      else chosen = candidates.filter((g) => canMerge(new Set([g]), n)).slice(0, 1);
+      const chosen =
+        candidates.length && canMerge(new Set(candidates), n)
+          ? candidates
+          : candidates.filter((g) => canMerge(new Set([g]), n)).slice(0, 1);
       const g = merge(chosen, shape);
       g.members.push(n);
       groupOf.set(n, g);

@@ -19,6 +19,16 @@ export function growI32(buf: Int32Array, size: number): Int32Array {
   return buf.length >= size ? buf : new Int32Array(Math.max(size, buf.length * 2));
 }
 
+/**
+ * A power of two that brings `mx` (a largest |entry|) near 1 when it is far from 1, else 1. Scaling by
+ * it is exact, and keeps squares and sums of squares from overflowing or underflowing.
+ */
+export function pow2Scale(mx: number): number {
+  if (mx === 0 || (mx > 5.421010862427522e-20 && mx < 1.8446744073709552e19)) return 1; // 2^-64..2^64
+  const e = Math.round(Math.log2(mx));
+  return 2 ** -(e > 1022 ? 1022 : e < -1022 ? -1022 : e);
+}
+
 /** Fills `len` elements of `out` from `off` with NaN (the marker of a failed batch item). */
 export function fillNaN(out: FloatArray, off: number, len: number): void {
   out.fill(Number.NaN, off, off + len);

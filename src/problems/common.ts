@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import type { Tensor } from '../autograd/tensor.js';
+import type { Objective } from './objective.js';
+
+/** Fields every spec shares. */
+export const SpecBase = z.object({
+  name: z.string().optional(),
+  dtype: z.enum(['float64', 'float32']).default('float64'),
+});
+
+/** How a learned matrix starts. */
+export const ParamInit = z
+  .object({
+    init: z.enum(['zeros', 'ones', 'eye', 'uniform', 'normal']).default('uniform'),
+    seed: z.number().int({ error: 'expected an integer' }).default(1),
+    scale: z.number().positive({ error: 'expected a positive number' }).default(1),
+  })
+  .strict();
+
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+export interface BuildContext {
+  baseDir?: string;
+  /** Exact inverse (from src/linalg), for error metrics; absent until linear algebra is loaded. */
+  inv?: (A: Tensor) => Tensor;
+}
+
+/** One problem kind: its schema, semantic checks beyond the schema, and the objective it builds. */
+export interface KindDef<S> {
+  readonly schema: z.ZodType<S>;
+  check(spec: S): Issue[];
+  build(spec: S, ctx: BuildContext): Objective;
+}
