@@ -25,6 +25,7 @@ export type { Backend, BackendStats, Executable } from './backends/backend.js';
 export { cpu } from './backends/cpu/index.js';
 export * from './errors.js';
 export * as optimizers from './optimizers/index.js';
+export * as schedules from './optimizers/schedules.js';
 export {
   type Init,
   initialValues,

@@ -7,6 +7,7 @@ import type { Backend } from './backends/backend.js';
 import { cpu } from './backends/cpu/index.js';
 import { MatgradError } from './errors.js';
 import { adam } from './optimizers/adam.js';
+import { type Lbfgs, LbfgsProgram } from './optimizers/lbfgs.js';
 import { StepProgram } from './optimizers/program.js';
 import type { Transform } from './optimizers/transform.js';
 import { initialValues, type Objective, type Params } from './problems/objective.js';
@@ -14,8 +15,8 @@ import { initialValues, type Objective, type Params } from './problems/objective
 export type RunStatus = 'converged' | 'max-steps' | 'diverged' | 'stalled' | 'cancelled' | 'time-limit';
 
 export interface SolveOptions {
-  /** A gradient transform (default: the problem's, else Adam lr 1e-2). */
-  optimizer?: Transform;
+  /** A gradient transform or L-BFGS (default: the problem's, else Adam lr 1e-2). */
+  optimizer?: Transform | Lbfgs;
   /** Maximum steps (default: the problem's, else 1000). */
   steps?: number;
   /** Converged when the loss is ≤ tolerance (default: the problem's, else none). */
@@ -100,7 +101,7 @@ function checkOptions(o: SolveOptions): void {
  * progress event or the final result. solve() drives one, compare() several in lockstep.
  */
 export class Run {
-  private readonly program: StepProgram;
+  private readonly program: StepProgram | LbfgsProgram;
   private readonly names: string[];
   private readonly metricsFn: Jitted<(...ps: Tensor[]) => Tensor | readonly Tensor[]> | null;
   private readonly metricNames: string[];
@@ -123,16 +124,22 @@ export class Run {
     const dtype = opts.dtype ?? (backend.name === 'webgpu' ? 'float32' : undefined);
     const init = initialValues(objective, { dtype, seedOffset: opts.seed });
     this.names = Object.keys(objective.params);
-    const tx = opts.optimizer ?? objective.defaults?.optimizer?.() ?? adam({ lr: 1e-2 });
-    tx.reset?.();
-    const toParams = (ts: readonly Tensor[]): Params =>
-      Object.fromEntries(this.names.map((n, i) => [n, ts[i]]));
-    this.program = new StepProgram(
-      this.names.map((n) => init[n]),
-      (...ps) => objective.loss(toParams(ps)),
-      tx,
-      { backend, constraints: this.names.map((n) => objective.params[n].constraint) },
-    );
+    const opt = opts.optimizer ?? objective.defaults?.optimizer?.() ?? adam({ lr: 1e-2 });
+    const toParams = (ts: readonly Tensor[]): Params => Object.fromEntries(this.names.map((n, i) => [n, ts[i]]));
+    const initial = this.names.map((n) => init[n]);
+    const loss = (...ps: Tensor[]) => objective.loss(toParams(ps));
+    const constraints = this.names.map((n) => objective.params[n].constraint);
+    if ('kind' in opt && opt.kind === 'lbfgs') {
+      if (backend.name !== 'cpu') throw new MatgradError('solve: lbfgs runs on the CPU backend');
+      if (constraints.some(Boolean)) throw new MatgradError('solve: lbfgs does not support parameter constraints; use a gradient transform');
+      this.program = new LbfgsProgram(initial, loss, opt);
+      this.tx = null;
+    } else {
+      const tx = opt as Transform;
+      tx.reset?.();
+      this.program = new StepProgram(initial, loss, tx, { backend, constraints });
+      this.tx = tx;
+    }
     this.steps = opts.steps ?? objective.defaults?.steps ?? 1000;
     this.reportEvery = opts.reportEvery ?? 100;
     const metrics = objective.metrics;
@@ -145,9 +152,8 @@ export class Run {
         return this.metricNames.map((k) => F.reshape(F.mean(m[k]), []));
       });
     } else this.metricsFn = null;
-    this.tx = tx;
   }
-  private readonly tx: Transform;
+  private readonly tx: Transform | null;
 
   get done(): boolean {
     return this.status !== null;
@@ -164,7 +170,7 @@ export class Run {
     const patience = this.opts.patience;
     const chunk = Math.min(this.reportEvery, this.steps - this.program.t);
     const watch = (t: number, loss: number): boolean => {
-      this.tx.observe?.(loss);
+      this.tx?.observe?.(loss);
       if (!Number.isFinite(loss)) {
         this.divergedAt = t;
         this.status = 'diverged';
@@ -314,16 +320,16 @@ export type CompareEvent =
  * chunk so their curves grow together. Events carry the run name; the last event is a summary.
  */
 export function compare(
-  runs: Record<string, Transform | SolveOptions>,
+  runs: Record<string, Transform | Lbfgs | SolveOptions>,
   objective: Objective,
   options: SolveOptions = {},
 ): Observable<CompareEvent> {
   const entries = Object.entries(runs);
   if (!entries.length) throw new MatgradError('compare: give at least one run');
-  const optsFor = (v: Transform | SolveOptions): SolveOptions =>
-    'update' in v && typeof v.update === 'function'
-      ? { ...options, optimizer: v as Transform }
-      : { ...options, ...(v as SolveOptions) };
+  const isOptimizer = (v: object): v is Transform | Lbfgs =>
+    ('update' in v && typeof v.update === 'function') || ('kind' in v && v.kind === 'lbfgs');
+  const optsFor = (v: Transform | Lbfgs | SolveOptions): SolveOptions =>
+    isOptimizer(v) ? { ...options, optimizer: v } : { ...options, ...v };
   return new Observable<CompareEvent>((subscriber) => {
     let stopped = false;
     const active = new Map<string, Run>();

@@ -1,6 +1,6 @@
 import * as F from '../autograd/api.js';
 import type { Tensor } from '../autograd/tensor.js';
-import { checkNumber, checkRate, type ScalarOrSchedule, type Transform, valueAt } from './transform.js';
+import { checkNumber, checkRate, type ScalarOrSchedule, scheduleHooks, type Transform, valueAt } from './transform.js';
 
 export interface AdamOptions {
   lr?: ScalarOrSchedule;
@@ -55,9 +55,7 @@ function adamLike(name: 'adam' | 'adamw', opts: AdamOptions, decoupled: boolean)
       });
       return { updates, state: next };
     },
-    lr: (t) => valueAt(lr, t - 1),
-    reset: () => typeof lr === 'function' && lr.reset?.(),
-    observe: (loss) => typeof lr === 'function' && lr.observe?.(loss),
+    ...scheduleHooks(lr),
   };
 }
 

@@ -1,5 +1,5 @@
 import * as F from '../autograd/api.js';
-import { checkNumber, checkRate, type ScalarOrSchedule, type Transform, valueAt } from './transform.js';
+import { checkNumber, checkRate, type ScalarOrSchedule, scheduleHooks, type Transform, valueAt } from './transform.js';
 
 export interface SgdOptions {
   lr?: ScalarOrSchedule;
@@ -51,8 +51,6 @@ export function sgd(opts: SgdOptions = {}): Transform {
       }
       return { updates, state: next };
     },
-    lr: (t) => valueAt(lr, t - 1),
-    reset: () => typeof lr === 'function' && lr.reset?.(),
-    observe: (loss) => typeof lr === 'function' && lr.observe?.(loss),
+    ...scheduleHooks(lr),
   };
 }

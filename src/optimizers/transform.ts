@@ -48,6 +48,19 @@ export interface Transform {
   reset?(): void;
 }
 
+/** lr reporting and schedule hooks shared by every optimizer with a (possibly scheduled) lr. */
+export function scheduleHooks(lr: ScalarOrSchedule): Pick<Transform, 'lr' | 'observe' | 'reset'> {
+  return {
+    lr: (t) => valueAt(lr, t - 1),
+    observe: (loss) => {
+      if (typeof lr === 'function') lr.observe?.(loss);
+    },
+    reset: () => {
+      if (typeof lr === 'function') lr.reset?.();
+    },
+  };
+}
+
 export const valueAt = (v: ScalarOrSchedule, step: number): number => (typeof v === 'number' ? v : v(step));
 
 export function checkNumber(
