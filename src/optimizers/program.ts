@@ -18,6 +18,8 @@ export interface Constraint {
   projectGrad?(p: Tensor, g: Tensor): Tensor;
   /** Maps the updated point back onto the constraint set (a retraction or projection). */
   retract(p: Tensor): Tensor;
+  /** Projects an arbitrary starting point onto the set (default: `retract`). */
+  init?(p: Tensor): Tensor;
 }
 
 export interface StepProgramOptions {

@@ -128,7 +128,7 @@ export function initialValues(obj: Objective, opts: { dtype?: DType; seedOffset?
           break;
       }
     }
-    out[name] = spec.constraint ? spec.constraint.retract(value) : value;
+    out[name] = spec.constraint ? (spec.constraint.init ?? spec.constraint.retract)(value) : value;
   }
   return out;
 }
