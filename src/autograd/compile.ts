@@ -250,7 +250,7 @@ export function compile(
         return {
           expr: reductionExprs[i],
           reducer: def.reducer,
-          scale: def.scale(r.inputs[0].shape, r.attrs),
+          divisor: def.divisor(r.inputs[0].shape, r.attrs),
           buffer: b,
         };
       });

@@ -43,8 +43,8 @@ export interface ElementwiseOp extends Common {
 export interface ReduceOp extends Common {
   kind: 'reduce';
   reducer: 'sum' | 'max';
-  /** Multiplier applied to the result (mean: 1/count). */
-  scale(input: Shape, attrs: Attrs): number;
+  /** The result is divided by this (mean: the count; torch divides, so rounding matches). */
+  divisor(input: Shape, attrs: Attrs): number;
 }
 /** Everything else: its own kernel. 'alias' ops (reshape) share their input's buffer. */
 export interface KernelOp extends Common {
@@ -113,6 +113,17 @@ const unary = (fn: (g: Tensor, x: Tensor, y: Tensor, attrs: Attrs) => Tensor): V
   return ([g], { inputs: [x], outputs: [y], attrs }) => [fn(g!, x, y, attrs)];
 };
 const noGrad: Vjp = (_g, { inputs }) => inputs.map(() => null);
+
+/** Integer and half powers the way ATen computes them (so float64 results match torch bit for bit). */
+function powJs(a: string, p: number): string {
+  if (p === 2) return `(${a} * ${a})`;
+  if (p === 3) return `(${a} * ${a} * ${a})`;
+  if (p === 0.5) return `Math.sqrt(${a})`;
+  if (p === -0.5) return `(1 / Math.sqrt(${a}))`;
+  if (p === -1) return `(1 / ${a})`;
+  if (p === -2) return `(1 / (${a} * ${a}))`;
+  return `Math.pow(${a}, ${p})`;
+}
 
 // ---- the table ---------------------------------------------------------------------------------
 
@@ -261,7 +272,7 @@ export const OPS: { readonly [K in OpName]: OpDef } = {
   ),
   pow: elementwise(
     1,
-    ([a], { exponent }) => (exponent === 2 ? `(${a} * ${a})` : `Math.pow(${a}, ${exponent})`),
+    ([a], { exponent }) => powJs(a, exponent as number),
     unary((g, x, _y, { exponent }) => {
       const p = exponent as number;
       return p === 0 ? F.mul(g, 0) : F.mul(g, F.mul(F.pow(x, p - 1), p));
@@ -295,19 +306,18 @@ export const OPS: { readonly [K in OpName]: OpDef } = {
   sum: {
     kind: 'reduce',
     reducer: 'sum',
-    scale: () => 1,
+    divisor: () => 1,
     infer: reduceInfer,
     vjp: ([g], { inputs: [x], outputs: [y] }) => [F.broadcastTo(F.reshape(g!, keptShape(x, y)), x.shape)],
   },
   mean: {
     kind: 'reduce',
     reducer: 'sum',
-    scale: (shape, { axes }) =>
-      1 / normalizeAxes('mean', axes as number[], shape.length).reduce((c, a) => c * shape[a], 1),
+    divisor: (shape, { axes }) => normalizeAxes('mean', axes as number[], shape.length).reduce((c, a) => c * shape[a], 1),
     infer: reduceInfer,
     vjp: ([g], { inputs: [x], outputs: [y] }) => [
       F.broadcastTo(
-        F.mul(F.reshape(g!, keptShape(x, y)), sizeOf(y.shape) / Math.max(1, sizeOf(x.shape))),
+        F.div(F.reshape(g!, keptShape(x, y)), sizeOf(x.shape) / Math.max(1, sizeOf(y.shape))),
         x.shape,
       ),
     ],
@@ -315,7 +325,7 @@ export const OPS: { readonly [K in OpName]: OpDef } = {
   max: {
     kind: 'reduce',
     reducer: 'max',
-    scale: () => 1,
+    divisor: () => 1,
     infer: reduceInfer,
     vjp: ([g], { inputs: [x], outputs: [y], attrs }) => {
       // ties share the gradient evenly (torch.amax semantics)

@@ -49,7 +49,7 @@ export interface FusedKernel {
   readonly reductions: readonly {
     readonly expr: number;
     readonly reducer: 'sum' | 'max';
-    readonly scale: number;
+    readonly divisor: number;
     readonly buffer: number;
   }[];
 }

@@ -46,7 +46,8 @@ function adamLike(name: 'adam' | 'adamw', opts: AdamOptions, decoupled: boolean)
         // Adam adds wd·p to the gradient; AdamW shrinks the parameter by lr·wd·p instead
         if (!decoupled && weightDecay) g = F.add(g, F.mul(p, weightDecay));
         const m = F.add(F.mul(state[i][0], b1), F.mul(g, 1 - b1));
-        const v = F.add(F.mul(state[i][1], b2), F.mul(F.mul(g, g), 1 - b2));
+        // addcmul order as in ATen: (value·g)·g
+        const v = F.add(F.mul(state[i][1], b2), F.mul(F.mul(g, 1 - b2), g));
         const vMax = amsgrad ? F.maximum(state[i][2], v) : v;
         const denom = F.add(F.div(F.sqrt(vMax), bc2Sqrt), eps);
         const step = F.neg(F.mul(F.div(m, denom), stepSize));

@@ -44,7 +44,8 @@ export function rmsprop(opts: RmspropOptions = {}): Transform {
         const [sq0, ...rest] = state[i];
         const buf0 = momentum > 0 ? rest[0] : null;
         const gAvg0 = centered ? rest[momentum > 0 ? 1 : 0] : null;
-        const sq = F.add(F.mul(sq0, alpha), F.mul(F.mul(g, g), 1 - alpha));
+        // addcmul order as in ATen: (value·g)·g
+        const sq = F.add(F.mul(sq0, alpha), F.mul(F.mul(g, 1 - alpha), g));
         const gAvg = gAvg0 ? F.add(F.mul(gAvg0, alpha), F.mul(g, 1 - alpha)) : null;
         const avg = F.add(F.sqrt(gAvg ? F.sub(sq, F.mul(gAvg, gAvg)) : sq), eps);
         if (buf0) {

@@ -15,7 +15,7 @@ export interface StepSource {
 
 const buf = (b: number) => `b${b}`;
 const INLINE_LIMIT = 4000; // characters of kernel source kept inline in the step function
-const literal = (v: number) =>
+export const literal = (v: number) =>
   Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : `(${v})`;
 
 export function generateStep(plan: Plan): StepSource {
@@ -50,18 +50,46 @@ function kernelSource(k: Kernel, id: string, bind: (fn: (...args: never[]) => un
 }
 
 function fusedSource(k: FusedKernel, id: string): string {
+  const parts = fusedParts(k);
+  const done = k.reductions.map(
+    (r, j) => `${buf(r.buffer)}[0] = ${r.divisor === 1 ? `r${j}` : `r${j} / ${literal(r.divisor)}`};`,
+  );
+  const walks = parts.walks.map((strides) => ({ strides }));
+  return [...parts.hoisted, ...parts.init, loopNest(k.shape, walks, parts.body, id), ...done].join('\n');
+}
+
+/** The pieces of a fused kernel's loop, shared by the whole-step and the batch-tiled generators. */
+export interface FusedParts {
+  /** One-element loads read once before the loop (`const h{j} = ...`). */
+  readonly hoisted: string[];
+  /** Reduction accumulators (`let r{j} = ...`), unscaled. */
+  readonly init: string[];
+  /** Strides over the kernel's shape of every walk: streamed loads (in load order), then stores. */
+  readonly walks: number[][];
+  /** Buffer of each walk. */
+  readonly walkBuffers: number[];
+  /** The loop body, given one index expression per walk. */
+  body(index: string[]): string;
+}
+
+export function fusedParts(k: FusedKernel): FusedParts {
   const hoisted: string[] = [];
-  const walks: { strides: number[] }[] = [];
+  const walks: number[][] = [];
+  const walkBuffers: number[] = [];
   const loadName = k.loads.map((l, j) => {
     if (sizeOf(l.shape) === 1) {
       hoisted.push(`const h${j} = ${buf(l.buffer)}[0];`);
       return `h${j}`;
     }
-    walks.push({ strides: broadcastStrides(l.shape, k.shape) });
+    walks.push(broadcastStrides(l.shape, k.shape));
+    walkBuffers.push(l.buffer);
     return `l${j}`;
   });
   const streamed = k.loads.map((l, j) => ({ l, j })).filter(({ l }) => sizeOf(l.shape) !== 1);
-  for (const _ of k.stores) walks.push({ strides: contiguousStrides(k.shape) });
+  for (const s of k.stores) {
+    walks.push(contiguousStrides(k.shape));
+    walkBuffers.push(s.buffer);
+  }
   const argName = (a: FusedArg) =>
     'load' in a ? loadName[a.load] : 'expr' in a ? `e${a.expr}` : literal(a.literal);
   const init = k.reductions.map((r, j) => `let r${j} = ${r.reducer === 'sum' ? 0 : '-Infinity'};`);
@@ -82,10 +110,7 @@ function fusedSource(k: FusedKernel, id: string): string {
     );
     return lines.join('\n');
   };
-  const done = k.reductions.map(
-    (r, j) => `${buf(r.buffer)}[0] = ${r.scale === 1 ? `r${j}` : `r${j} * ${literal(r.scale)}`};`,
-  );
-  return [...hoisted, ...init, loopNest(k.shape, walks, body, id), ...done].join('\n');
+  return { hoisted, init, walks, walkBuffers, body };
 }
 
 function opSource(k: OpKernel, id: string, bind: (fn: (...args: never[]) => unknown) => string): string {
@@ -93,7 +118,7 @@ function opSource(k: OpKernel, id: string, bind: (fn: (...args: never[]) => unkn
   const ins = k.ins.map((r) => ({ name: buf(r.buffer), shape: r.shape }));
   const outs = k.outs.map((r) => ({ name: buf(r.buffer), shape: r.shape }));
   if (def.kind === 'reduce')
-    return reduceSource(ins[0], outs[0], k, def.reducer, def.scale(ins[0].shape, k.attrs), id);
+    return reduceSource(ins[0], outs[0], k, def.reducer, def.divisor(ins[0].shape, k.attrs), id);
   if (def.kind === 'kernel' || def.kind === 'alias') return def.cpu({ ins, outs, attrs: k.attrs, id, bind });
   throw new Error(`op ${k.op} (${def.kind}) has no standalone CPU kernel`);
 }
@@ -104,7 +129,7 @@ function reduceSource(
   y: { name: string },
   k: OpKernel,
   reducer: 'sum' | 'max',
-  scale: number,
+  divisor: number,
   id: string,
 ): string {
   const axes = normalizeAxes(k.op, k.attrs.axes as number[] | undefined, x.shape.length);
@@ -123,6 +148,6 @@ function reduceSource(
     id,
   );
   const scaled =
-    scale === 1 ? '' : `for (let q = 0; q < ${y.name}.length; q++) ${y.name}[q] *= ${literal(scale)};`;
+    divisor === 1 ? '' : `for (let q = 0; q < ${y.name}.length; q++) ${y.name}[q] /= ${literal(divisor)};`;
   return `${init}\n${walk}\n${scaled}`;
 }

@@ -1,9 +1,12 @@
 import type { Shape } from '../../autograd/shape.js';
 
-/** One array walked by a loop nest: `strides` per loop dim (0 = broadcast), plus a constant offset. */
+/**
+ * One array walked by a loop nest: `strides` per loop dim (0 = broadcast), plus an offset: a number, or
+ * a JS expression (a local of the enclosing code, e.g. a batch tile's base index).
+ */
 export interface Walk {
   readonly strides: readonly number[];
-  readonly offset?: number;
+  readonly offset?: number | string;
 }
 
 /**

@@ -31,6 +31,25 @@ export function matmulKernel(
   const aStr = broadcastStrides(aShape.slice(0, -2), batch).map((s) => s * m * k);
   const bStr = broadcastStrides(bShape.slice(0, -2), batch).map((s) => s * k * n);
   const cStr = broadcastStrides(batch, batch).map((s) => s * m * n);
+  const body = matmulBody(A, B, C, m, k, n, transA, transB, id);
+  return loopNest(batch, [{ strides: aStr }, { strides: bStr }, { strides: cStr }], body, id);
+}
+
+/**
+ * The code of one product C = op(A) op(B) of m×k and k×n matrices, given the index expressions of the
+ * three matrices' first elements.
+ */
+export function matmulBody(
+  A: string,
+  B: string,
+  C: string,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+  id: string,
+): (offsets: string[]) => string {
   const aAt = (i: number | string, p: number | string) =>
     transA ? `${p} * ${m} + ${i}` : `${i} * ${k} + ${p}`;
   const bAt = (p: number | string, j: number | string) =>
@@ -60,5 +79,5 @@ export function matmulKernel(
   }
 }`;
   };
-  return loopNest(batch, [{ strides: aStr }, { strides: bStr }, { strides: cStr }], body, id);
+  return body;
 }
