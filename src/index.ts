@@ -47,3 +47,4 @@ export {
   solve,
 } from './solve.js';
 export { formatPath, parseSpec, type ProblemSpec, problem, problemKinds, registeredObjectives, registerObjective, specSchema } from './problems/index.js';
+export * as report from './report/plot.js';
