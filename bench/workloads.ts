@@ -1,3 +1,4 @@
+import { lastValueFrom } from 'rxjs';
 import * as mg from '../src/index.js';
 
 /** One benchmark workload as matgrad runs it: returns the final loss (or error) as `result`. */
@@ -94,3 +95,15 @@ export const WORKLOADS: readonly Workload[] = [
   ),
   batchInverse8(1000),
 ];
+
+/** inverse4-adam-10k through the public run loop: solve() with a progress event every 1000 steps. */
+export function inverse4Solve(): () => Promise<number> {
+  const { M, X } = lehmerInverse4();
+  const Mt = mg.tensor(M, { shape: [4, 4] });
+  const I = mg.eye(4);
+  const objective = mg.objective({ X: mg.param(mg.tensor(X, { shape: [4, 4] })) }, ({ X: x }) => x.matmul(Mt).sub(I).square().mean());
+  return async () => {
+    const r = await lastValueFrom(mg.solve(objective, { optimizer: mg.optimizers.adam({ lr: 0.01 }), steps: 10_000, reportEvery: 1000 }));
+    return r.loss;
+  };
+}
