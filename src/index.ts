@@ -48,3 +48,4 @@ export {
 } from './solve.js';
 export { formatPath, parseSpec, type ProblemSpec, problem, problemKinds, registeredObjectives, registerObjective, specSchema } from './problems/index.js';
 export * as report from './report/plot.js';
+export * as linalg from './linalg/index.js';

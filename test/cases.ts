@@ -3,6 +3,15 @@ import type { OpName } from '../src/autograd/ops.js';
 import * as mg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 
+const L = mg.linalg;
+const sym = (x: Tensor) => mg.mul(mg.add(x, mg.transpose(x)), 0.5);
+const shift = (x: Tensor, s: number) => mg.add(x, mg.mul(mg.eye(x.shape[x.shape.length - 1]), s));
+/** A gauge-invariant function of orthonormal columns: V·diag(1..k)·Vᵀ (sign flips cancel). */
+const projector = (V: Tensor) => {
+  const k = V.shape[V.shape.length - 1];
+  return mg.matmul(mg.mul(V, mg.tensor(Array.from({ length: k }, (_, i) => i + 1))), mg.transpose(V));
+};
+
 // Op cases shared by every backend's tests: table-driven from the op table.
 /** A gradcheck case: input shapes, how to draw inputs, and the function to check. */
 export interface Case {
@@ -269,6 +278,56 @@ export const CASES: Record<OpName, Case[]> = {
       mg.mse,
     ),
     c('broadcast', [[2, 3], [3]], mg.mse),
+  ],
+  eigh: [
+    c('values and vectors', [[4, 4]], (x) => {
+      const { values, vectors } = L.eigh(sym(x));
+      return [values, vectors];
+    }),
+    c('batched, projector', [[3, 5, 5]], (x) => {
+      const { values, vectors } = L.eigh(sym(x));
+      return [values, projector(vectors)];
+    }),
+  ],
+  eigvalsh: [c('batched', [[2, 4, 4]], (x) => L.eigvalsh(sym(x)))],
+  svd: [
+    c('tall', [[5, 3]], (x) => {
+      const { U, S, Vh } = L.svd(x);
+      return [projector(U), S, projector(mg.transpose(Vh))];
+    }),
+    c('wide batched', [[2, 3, 5]], (x) => {
+      const { U, S, Vh } = L.svd(x);
+      return [projector(U), S, projector(mg.transpose(Vh))];
+    }),
+    c('square reconstruction', [[4, 4]], (x) => {
+      const { U, S, Vh } = L.svd(x);
+      return mg.matmul(mg.mul(U, mg.reshape(S, [1, 4])), Vh);
+    }),
+  ],
+  svdvals: [c('batched rectangular', [[3, 4, 2]], (x) => L.svdvals(x))],
+  solve: [
+    c('matrix rhs', [[4, 4], [4, 2]], (a, b) => L.solve(shift(a, 3), b)),
+    c('batched vector rhs', [[2, 3, 3], [2, 3]], (a, b) => L.solve(shift(a, 3), b)),
+  ],
+  inv: [c('batched', [[2, 4, 4]], (x) => L.inv(shift(x, 3)))],
+  cholesky: [c('batched', [[2, 4, 4]], (x) => L.cholesky(shift(mg.matmul(x, mg.transpose(x)), 1)))],
+  qr: [
+    c('tall', [[5, 3]], (x) => {
+      const { Q, R } = L.qr(x);
+      return [Q, R];
+    }),
+    c('square batched', [[2, 4, 4]], (x) => {
+      const { Q, R } = L.qr(x);
+      return [Q, R];
+    }),
+  ],
+  det: [c('batched', [[3, 3, 3]], (x) => L.det(shift(x, 2)))],
+  slogdet: [c('log |det|', [[2, 4, 4]], (x) => L.slogdet(shift(x, -0.3)).logabsdet)],
+  eig: [
+    c('real spectrum', [[4, 4]], (x) => {
+      const { values, vectors } = L.eig(mg.add(x, mg.diagEmbed(mg.tensor([3, 6, 9, 12]))));
+      return [values, vectors];
+    }),
   ],
 };
 

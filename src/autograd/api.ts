@@ -17,7 +17,7 @@ export function apply(op: OpName, inputs: readonly Tensor[], attrs: Attrs = {}):
   if (def.kind === 'elementwise' && inputs.length !== def.arity) {
     throw new MatgradError(`${op}: expects ${def.arity} inputs, got ${inputs.length}`);
   }
-  const infos = def.infer(inputs, attrs, op);
+  const infos = def.infer(inputs, attrs, op).map(({ shape, dtype }) => ({ shape, dtype }));
   const node = makeNode(op, inputs, attrs, infos);
   const outs = infos.map((info, i) => new Tensor(node, i, info.shape, info.dtype));
   const foldable = !(def.kind === 'elementwise' && def.fold === false);

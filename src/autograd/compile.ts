@@ -237,13 +237,13 @@ export function compile(
           (consumers.get(k) ?? []).some((c) => !members.has(c) && !g.reductions.includes(c)) ||
           outputKeys.has(k);
         if (external) {
-          const b = takeBuffer({ node: m, index: 0, ...m.outputs[0] });
+          const b = takeBuffer({ ...m.outputs[0], node: m, index: 0 });
           bufferOf.set(k, b);
           stores.push({ expr: i, buffer: b });
         }
       });
       const reductions = g.reductions.map((r, i) => {
-        const b = takeBuffer({ node: r, index: 0, ...r.outputs[0] });
+        const b = takeBuffer({ ...r.outputs[0], node: r, index: 0 });
         bufferOf.set(`${r.id}:0`, b);
         const def = OPS[r.op];
         if (def.kind !== 'reduce') throw new MatgradError('compile: internal error');
@@ -259,7 +259,7 @@ export function compile(
       const n = u.node;
       const inRefs = n.inputs.map((t) => ({ buffer: bufferFor(t), shape: t.shape }));
       const outRefs = n.outputs.map((info, i) => {
-        const t = { node: n, index: i, ...info };
+        const t = { ...info, node: n, index: i };
         const b = OPS[n.op].kind === 'alias' ? bufferFor(n.inputs[0]) : takeBuffer(t);
         bufferOf.set(key(t), b);
         return { buffer: b, shape: info.shape };

@@ -1,6 +1,7 @@
 import { CpuBackend, cpu } from '../backends/cpu/index.js';
 import type { Executable } from '../backends/backend.js';
-import { MatgradError } from '../errors.js';
+import { MatgradError, MatgradLinalgError } from '../errors.js';
+import { FAILURE_REASONS, takeFailure } from '../linalg/status.js';
 import { compile } from './compile.js';
 import type { DType } from './dtype.js';
 import { isConst, makeNode } from './node.js';
@@ -37,7 +38,7 @@ export function evaluate(outs: readonly Tensor[]): Tensor[] {
       exe = cpu.compile(
         compile(
           placeholders,
-          twin.outputs.map((info, i) => ({ node: twin, index: i, ...info })),
+          twin.outputs.map((info, i) => ({ ...info, node: twin, index: i })),
         ),
       );
       if (eagerCache.size >= EAGER_CACHE_LIMIT) {
@@ -48,16 +49,24 @@ export function evaluate(outs: readonly Tensor[]): Tensor[] {
     }
     eagerCache.set(key, exe);
     node.inputs.forEach((t, i) => exe.write(i, t.node.data!));
-    exe.run(1);
+    runChecked(exe);
     return outs.map((o) => fromArray(exe.readSync(o.index), o.shape));
   }
   const exe = eagerBackend.compile(compile([], outs));
   try {
-    exe.run(1);
+    runChecked(exe);
     return outs.map((o, i) => fromArray(exe.readSync(i), o.shape));
   } finally {
     exe.dispose();
   }
+}
+
+/** Runs one step of a program on concrete data; a linear-algebra failure becomes an error. */
+function runChecked(exe: Executable): void {
+  takeFailure();
+  exe.run(1);
+  const f = takeFailure();
+  if (f) throw new MatgradLinalgError(`linalg.${f.op}`, f.index, FAILURE_REASONS[f.op] ?? 'failed');
 }
 
 export function checkTensorArgs(what: string, args: readonly unknown[]): Tensor[] {
@@ -101,7 +110,7 @@ export function programCache<T>(build: (inputs: Tensor[]) => { outputs: Tensor[]
     }
     const { exe, meta, shapes } = entry;
     args.forEach((a, i) => exe.write(i, a.isConcrete ? a.node.data! : a.dataSync()));
-    exe.run(1);
+    runChecked(exe);
     return { outs: shapes.map((s, o) => fromArray(exe.readSync(o), s)), meta };
   };
   /** Frees every compiled program of this cache. */

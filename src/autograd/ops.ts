@@ -1,6 +1,7 @@
 import { MatgradShapeError } from '../errors.js';
 import { contiguousStrides, loopNest } from '../backends/cpu/loops.js';
 import { matmulDims, matmulKernel } from '../backends/cpu/matmul.js';
+import { LINALG_OPS, type LinalgOpName } from '../linalg/ops.js';
 import * as F from './api.js';
 import { commonDType, type DType } from './dtype.js';
 import type { Attrs, TensorInfo } from './node.js';
@@ -172,9 +173,11 @@ export type OpName =
   | 'diagEmbed'
   | 'trace'
   | 'outer'
-  | 'mse';
+  | 'mse'
+  | LinalgOpName;
 
 export const OPS: { readonly [K in OpName]: OpDef } = {
+  ...LINALG_OPS,
   const: { kind: 'source' },
   input: { kind: 'source' },
 

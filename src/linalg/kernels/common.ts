@@ -3,19 +3,16 @@
 
 export type FloatArray = Float64Array | Float32Array;
 
-/** Unit roundoff of float64 (2^-52, the spacing of numbers near 1). */
+/** Machine epsilon of float64: 2^-52, the spacing of the numbers just above 1. */
 export const EPS = 2.220446049250313e-16;
 
-/** Smallest positive normal float64. */
-export const SAFE_MIN = 2.2250738585072014e-308;
-
 /** Returns `buf` if it holds at least `size` elements, else a new, larger Float64Array (grow-only). */
-export function growF64(buf: Float64Array, size: number): Float64Array {
+export function growF64(buf: Float64Array<ArrayBuffer>, size: number): Float64Array<ArrayBuffer> {
   return buf.length >= size ? buf : new Float64Array(Math.max(size, buf.length * 2));
 }
 
 /** Int32Array counterpart of {@link growF64}. */
-export function growI32(buf: Int32Array, size: number): Int32Array {
+export function growI32(buf: Int32Array<ArrayBuffer>, size: number): Int32Array<ArrayBuffer> {
   return buf.length >= size ? buf : new Int32Array(Math.max(size, buf.length * 2));
 }
 

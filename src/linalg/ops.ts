@@ -1,0 +1,287 @@
+// The linear-algebra ops: forward kernels (src/linalg/kernels) and their VJPs, side by side.
+import * as F from '../autograd/api.js';
+import { commonDType, type DType } from '../autograd/dtype.js';
+import type { Attrs, TensorInfo } from '../autograd/node.js';
+import type { CpuKernelArgs, OpDef, VjpContext } from '../autograd/ops.js';
+import { fmt, type Shape, sizeOf } from '../autograd/shape.js';
+import { type Tensor, tensor } from '../autograd/tensor.js';
+import { MatgradShapeError } from '../errors.js';
+import * as K from './kernels.js';
+import { noteFailure } from './status.js';
+
+export type LinalgOpName = 'eigh' | 'svd' | 'solve' | 'inv' | 'cholesky' | 'qr' | 'det' | 'slogdet' | 'eig' | 'eigvalsh' | 'svdvals';
+
+/**
+ * Eigen/singular value pairs closer than this (relative to the largest magnitude) count as degenerate:
+ * their ill-defined 1/(λⱼ − λᵢ) terms are dropped from the gradient. For losses invariant to the basis
+ * chosen inside a degenerate subspace this gives the exact, finite gradient; otherwise a stable one.
+ */
+export const DEGENERACY_RTOL: Record<DType, number> = { float64: 1e-10, float32: 1e-5 };
+
+function matrixDims(op: string, x: TensorInfo, square = true): { batch: number[]; m: number; n: number } {
+  if (x.shape.length < 2) throw new MatgradShapeError(`linalg.${op}: input must be a (batch of) matrices, got ${fmt(x.shape)}`);
+  const [m, n] = x.shape.slice(-2);
+  if (square && m !== n) throw new MatgradShapeError(`linalg.${op}: input must be square, got ${fmt(x.shape)}`);
+  return { batch: [...x.shape.slice(0, -2)], m, n };
+}
+const batchSize = (shape: Shape, trailing: number) => sizeOf(shape.slice(0, shape.length - trailing));
+
+/** A kernel call with the batch size and matrix sizes baked into the bound closure. */
+const call = (k: CpuKernelArgs, fn: (...arrays: never[]) => void): string =>
+  `${k.bind(fn)}(${[...k.ins, ...k.outs].map((a) => a.name).join(', ')});`;
+
+// ---- gradient helpers --------------------------------------------------------------------------
+
+const T = (x: Tensor) => F.transpose(x);
+const mm = (a: Tensor, b: Tensor) => F.matmul(a, b);
+/** Row vector λⱼ minus column vector λᵢ: E[i, j] = λⱼ − λᵢ. */
+const gaps = (lam: Tensor) => F.sub(F.reshape(lam, [...lam.shape.slice(0, -1), 1, lam.shape[lam.shape.length - 1]]), F.reshape(lam, [...lam.shape, 1]));
+
+/** 1/E with degenerate pairs (and the diagonal) set to 0, never dividing by 0 (safe to differentiate again). */
+function safeInverseGaps(E: Tensor, scale: Tensor): Tensor {
+  const tol = F.mul(F.reshape(scale, [...scale.shape, 1, 1]), DEGENERACY_RTOL[E.dtype]);
+  const ok = F.gt(F.abs(E), F.add(tol, 1e-300));
+  return F.where(ok, F.div(1, F.where(ok, E, 1)), 0);
+}
+/** x⁺: 1/x where x is clearly non-zero, else 0 (pseudo-inverse of a diagonal). */
+function safeReciprocal(x: Tensor): Tensor {
+  const scale = F.max(F.abs(x), -1, true);
+  const ok = F.gt(F.abs(x), F.add(F.mul(scale, DEGENERACY_RTOL[x.dtype]), 1e-300));
+  return F.where(ok, F.div(1, F.where(ok, x, 1)), 0);
+}
+/** Lower-triangular mask (with `diagonal` on the diagonal), as a constant. */
+const trilMask = (n: number, dtype: DType, diagonal = 1, offset = 0) =>
+  tensor(Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? (offset < 0 ? 0 : diagonal) : i > j ? 1 : 0))), { dtype });
+/** X scaled column-wise: X·diag(d). */
+const scaleCols = (X: Tensor, d: Tensor) => F.mul(X, F.reshape(d, [...d.shape.slice(0, -1), 1, d.shape[d.shape.length - 1]]));
+/** diag(d)·X: rows scaled. */
+const scaleRows = (X: Tensor, d: Tensor) => F.mul(X, F.reshape(d, [...d.shape, 1]));
+
+function eighVjp([gL, gV]: readonly (Tensor | null)[], { outputs: [L, V] }: VjpContext): (Tensor | null)[] {
+  let inner: Tensor | null = gL ? F.diagEmbed(gL) : null;
+  if (gV) {
+    const VtgV = F.matmulT(V, gV, true, false);
+    const skew = F.mul(F.sub(VtgV, T(VtgV)), 0.5);
+    const term = F.mul(skew, safeInverseGaps(gaps(L), F.max(F.abs(L), -1)));
+    inner = inner ? F.add(inner, term) : term;
+  }
+  return [mm(mm(V, inner!), T(V))];
+}
+
+function svdVjp([gU, gS, gVh]: readonly (Tensor | null)[], { inputs: [A], outputs: [U, S, Vh] }: VjpContext): (Tensor | null)[] {
+  const [m, n] = A.shape.slice(-2);
+  const k = S.shape[S.shape.length - 1];
+  if (!gU && !gVh) return [mm(scaleCols(U, gS!), Vh)];
+  const Fs = safeInverseGaps(gaps(F.square(S)), F.max(F.square(S), -1));
+  const V = T(Vh);
+  let inner: Tensor = gS ? F.diagEmbed(gS) : F.mul(F.diagEmbed(S), 0);
+  if (gU) {
+    const UtgU = F.matmulT(U, gU, true, false);
+    inner = F.add(inner, scaleCols(F.mul(F.sub(UtgU, T(UtgU)), Fs), S));
+  }
+  const gV = gVh ? T(gVh) : null;
+  if (gV) {
+    const VtgV = F.matmulT(V, gV, true, false);
+    inner = F.add(inner, scaleRows(F.mul(F.sub(VtgV, T(VtgV)), Fs), S));
+  }
+  let gA = mm(mm(U, inner), Vh);
+  const Sinv = safeReciprocal(S);
+  if (gU && m > k) gA = F.add(gA, mm(scaleCols(F.sub(gU, mm(U, F.matmulT(U, gU, true, false))), Sinv), Vh));
+  if (gVh && n > k) gA = F.add(gA, mm(U, scaleRows(F.sub(gVh, mm(F.matmulT(gVh, Vh, false, true), Vh)), Sinv)));
+  return [gA];
+}
+
+function qrVjp([gQ, gR]: readonly (Tensor | null)[], { inputs: [A], outputs: [Q, R] }: VjpContext): (Tensor | null)[] {
+  const [m, n] = A.shape.slice(-2);
+  if (m < n) throw new MatgradShapeError(`linalg.qr: the gradient needs rows ≥ columns, got ${fmt(A.shape)}`);
+  const dq = gQ ?? F.mul(Q, 0);
+  const dr = gR ?? F.mul(R, 0);
+  // TensorFlow's QrGrad (m ≥ n): Q(dR + tril(QᵀdQ − dQᵀQ + R dRᵀ − dR Rᵀ)R⁻ᵀ) + (dQ − Q QᵀdQ)R⁻ᵀ
+  const qdq = F.matmulT(Q, dq, true, false);
+  const rdr = F.matmulT(R, dr, false, true);
+  const M = F.add(F.sub(qdq, T(qdq)), F.sub(rdr, T(rdr)));
+  const lower = F.mul(M, trilMask(n, A.dtype, 0, -1));
+  const RinvT = T(F.apply('inv', [R])[0]);
+  return [F.add(mm(Q, F.add(dr, mm(lower, RinvT))), mm(F.sub(dq, mm(Q, qdq)), RinvT))];
+}
+
+function choleskyVjp([gL]: readonly (Tensor | null)[], { outputs: [L] }: VjpContext): (Tensor | null)[] {
+  const n = L.shape[L.shape.length - 1];
+  const phi = F.mul(F.matmulT(L, F.mul(gL!, trilMask(n, L.dtype)), true, false), trilMask(n, L.dtype, 0.5));
+  const Linv = F.apply('inv', [L])[0];
+  const S = mm(mm(T(Linv), phi), Linv);
+  return [F.mul(F.add(S, T(S)), 0.5)];
+}
+
+function eigVjp([gL, gV]: readonly (Tensor | null)[], { outputs: [L, V] }: VjpContext): (Tensor | null)[] {
+  let inner: Tensor | null = null;
+  if (gV) {
+    const VtgV = F.matmulT(V, gV, true, false);
+    // unit-norm eigenvectors: remove the component along each vector's own normalization
+    const norm = mm(T(V), scaleCols(V, F.diag(VtgV)));
+    inner = F.mul(F.sub(VtgV, norm), safeInverseGaps(gaps(L), F.max(F.abs(L), -1)));
+  }
+  if (gL) inner = inner ? F.add(inner, F.diagEmbed(gL)) : F.diagEmbed(gL);
+  // V⁻ᵀ · inner · Vᵀ, as a solve with Vᵀ
+  return [F.apply('solve', [T(V), mm(inner!, T(V))])[0]];
+}
+
+// ---- the ops -----------------------------------------------------------------------------------
+
+const square = (op: string) => (inputs: readonly TensorInfo[]) => {
+  const [x] = inputs;
+  matrixDims(op, x);
+  return { shape: x.shape, dtype: x.dtype };
+};
+
+export const LINALG_OPS: { readonly [K in LinalgOpName]: OpDef } = {
+  eigh: {
+    kind: 'kernel',
+    infer: ([a]) => {
+      const { batch, n } = matrixDims('eigh', a);
+      return [
+        { shape: [...batch, n], dtype: a.dtype },
+        { shape: [...batch, n, n], dtype: a.dtype },
+      ];
+    },
+    vjp: eighVjp,
+    cpu: (k) => {
+      const [a] = k.ins;
+      const n = a.shape[a.shape.length - 1];
+      const b = batchSize(a.shape, 2);
+      return call(k, ((x: K.FloatArray, l: K.FloatArray, v: K.FloatArray) => noteFailure('eigh', K.eigh(x, b, n, l, v))) as never);
+    },
+  },
+  svd: {
+    kind: 'kernel',
+    infer: ([a]) => {
+      const { batch, m, n } = matrixDims('svd', a, false);
+      const k = Math.min(m, n);
+      return [
+        { shape: [...batch, m, k], dtype: a.dtype },
+        { shape: [...batch, k], dtype: a.dtype },
+        { shape: [...batch, k, n], dtype: a.dtype },
+      ];
+    },
+    vjp: svdVjp,
+    cpu: (k) => {
+      const [a] = k.ins;
+      const [m, n] = a.shape.slice(-2);
+      const b = batchSize(a.shape, 2);
+      return call(k, ((x: K.FloatArray, u: K.FloatArray, s: K.FloatArray, vh: K.FloatArray) => noteFailure('svd', K.svd(x, b, m, n, u, s, vh))) as never);
+    },
+  },
+  solve: {
+    kind: 'kernel',
+    infer: ([a, b], _attrs: Attrs) => {
+      const { batch, n } = matrixDims('solve', a);
+      if (b.shape.length !== a.shape.length || b.shape[b.shape.length - 2] !== n || fmt(b.shape.slice(0, -2)) !== fmt(batch)) {
+        throw new MatgradShapeError(`linalg.solve: right-hand side ${fmt(b.shape)} does not fit ${fmt(a.shape)} (expected [${[...batch, n, 'k'].join(', ')}])`);
+      }
+      return [{ shape: b.shape, dtype: commonDType('linalg.solve', [a.dtype, b.dtype]) }];
+    },
+    vjp: ([gX], { inputs: [A], outputs: [X] }) => {
+      const gB = F.apply('solve', [T(A), gX!])[0];
+      return [F.neg(F.matmulT(gB, X, false, true)), gB];
+    },
+    cpu: (k) => {
+      const [a, b] = k.ins;
+      const n = a.shape[a.shape.length - 1];
+      const nrhs = b.shape[b.shape.length - 1];
+      const bs = batchSize(a.shape, 2);
+      return call(k, ((x: K.FloatArray, rhs: K.FloatArray, out: K.FloatArray) => noteFailure('solve', K.solve(x, rhs, bs, n, nrhs, out))) as never);
+    },
+  },
+  inv: {
+    kind: 'kernel',
+    infer: (inputs) => [square('inv')(inputs)],
+    vjp: ([gY], { outputs: [Y] }) => [F.neg(F.matmulT(Y, F.matmulT(gY!, Y, false, true), true, false))],
+    cpu: (k) => {
+      const [a] = k.ins;
+      const n = a.shape[a.shape.length - 1];
+      const b = batchSize(a.shape, 2);
+      return call(k, ((x: K.FloatArray, out: K.FloatArray) => noteFailure('inv', K.inv(x, b, n, out))) as never);
+    },
+  },
+  cholesky: {
+    kind: 'kernel',
+    infer: (inputs) => [square('cholesky')(inputs)],
+    vjp: choleskyVjp,
+    cpu: (k) => {
+      const [a] = k.ins;
+      const n = a.shape[a.shape.length - 1];
+      const b = batchSize(a.shape, 2);
+      return call(k, ((x: K.FloatArray, out: K.FloatArray) => noteFailure('cholesky', K.cholesky(x, b, n, out))) as never);
+    },
+  },
+  qr: {
+    kind: 'kernel',
+    infer: ([a]) => {
+      const { batch, m, n } = matrixDims('qr', a, false);
+      const k = Math.min(m, n);
+      return [
+        { shape: [...batch, m, k], dtype: a.dtype },
+        { shape: [...batch, k, n], dtype: a.dtype },
+      ];
+    },
+    vjp: qrVjp,
+    cpu: (k) => {
+      const [a] = k.ins;
+      const [m, n] = a.shape.slice(-2);
+      const b = batchSize(a.shape, 2);
+      return call(k, ((x: K.FloatArray, q: K.FloatArray, r: K.FloatArray) => noteFailure('qr', K.qr(x, b, m, n, q, r))) as never);
+    },
+  },
+  det: {
+    kind: 'kernel',
+    infer: ([a]) => {
+      const { batch } = matrixDims('det', a);
+      return [{ shape: batch, dtype: a.dtype }];
+    },
+    // d det / dA = det · A⁻ᵀ (undefined gradient at singular A: documented)
+    vjp: ([g], { inputs: [A], outputs: [d] }) => [F.mul(T(F.apply('inv', [A])[0]), F.reshape(F.mul(g!, d), [...d.shape, 1, 1]))],
+    cpu: (k) => {
+      const [a] = k.ins;
+      const n = a.shape[a.shape.length - 1];
+      const b = batchSize(a.shape, 2);
+      return call(k, ((x: K.FloatArray, out: K.FloatArray) => K.det(x, b, n, out)) as never);
+    },
+  },
+  slogdet: {
+    kind: 'kernel',
+    infer: ([a]) => {
+      const { batch } = matrixDims('slogdet', a);
+      return [
+        { shape: batch, dtype: a.dtype },
+        { shape: batch, dtype: a.dtype },
+      ];
+    },
+    vjp: ([, gLog], { inputs: [A] }) => [gLog ? F.mul(T(F.apply('inv', [A])[0]), F.reshape(gLog, [...gLog.shape, 1, 1])) : null],
+    cpu: (k) => {
+      const [a] = k.ins;
+      const n = a.shape[a.shape.length - 1];
+      const b = batchSize(a.shape, 2);
+      return call(k, ((x: K.FloatArray, s: K.FloatArray, l: K.FloatArray) => K.slogdet(x, b, n, s, l)) as never);
+    },
+  },
+  eig: {
+    kind: 'kernel',
+    infer: ([a]) => {
+      const { batch, n } = matrixDims('eig', a);
+      return [
+        { shape: [...batch, n], dtype: a.dtype },
+        { shape: [...batch, n, n], dtype: a.dtype },
+      ];
+    },
+    vjp: eigVjp,
+    cpu: (k) => {
+      const [a] = k.ins;
+      const n = a.shape[a.shape.length - 1];
+      const b = batchSize(a.shape, 2);
+      return call(k, ((x: K.FloatArray, l: K.FloatArray, v: K.FloatArray) => noteFailure('eig', K.eig(x, b, n, l, v))) as never);
+    },
+  },
+  eigvalsh: { kind: 'composite', expand: ([a]) => F.apply('eigh', [a])[0] },
+  svdvals: { kind: 'composite', expand: ([a]) => F.apply('svd', [a])[1] },
+};
+
