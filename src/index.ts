@@ -49,3 +49,4 @@ export {
 export { formatPath, parseSpec, type ProblemSpec, problem, problemKinds, registeredObjectives, registerObjective, specSchema } from './problems/index.js';
 export * as report from './report/plot.js';
 export * as linalg from './linalg/index.js';
+export { type CustomRootOptions, customRoot } from './autograd/implicit.js';

@@ -4,6 +4,19 @@ import * as mg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 
 const L = mg.linalg;
+/** x with x³ + p·x − q = 0 (p > 0: one real root), by Newton; differentiated implicitly. */
+const cubicRoot = mg.customRoot(
+  (x, p, q) => mg.sub(mg.add(mg.pow(x, 3), mg.mul(p, x)), q),
+  (p, q) => {
+    const P = p.dataSync();
+    const Q = q.dataSync();
+    return Float64Array.from(P, (pv, i) => {
+      let x = 0;
+      for (let k = 0; k < 100; k++) x -= (x ** 3 + pv * x - Q[i]) / (3 * x * x + pv);
+      return x;
+    });
+  },
+);
 const sym = (x: Tensor) => mg.mul(mg.add(x, mg.transpose(x)), 0.5);
 const shift = (x: Tensor, s: number) => mg.add(x, mg.mul(mg.eye(x.shape[x.shape.length - 1]), s));
 /** A gauge-invariant function of orthonormal columns: V·diag(1..k)·Vᵀ (sign flips cancel). */
@@ -329,6 +342,15 @@ export const CASES: Record<OpName, Case[]> = {
       return [values, vectors];
     }),
   ],
+  customRoot: [
+    c('cubic root, elementwise', [[4], [4]], (a, b) => cubicRoot(mg.add(mg.abs(a), 0.5), b)),
+    c('eigenvector (bordered system)', [[4, 4]], (x) => {
+      const { value, vector } = L.eigenvector(sym(x), { which: 'largest' });
+      return [value, vector];
+    }),
+  ],
+  // exercised by every customRoot gradient (its own VJP is not supported: no second order)
+  customRootVjp: [c('cubic root, elementwise', [[3], [3]], (a, b) => cubicRoot(mg.add(mg.abs(a), 0.5), b))],
 };
 
 export const inputsFor = (k: Case, seed: number) =>

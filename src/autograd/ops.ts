@@ -3,6 +3,7 @@ import { contiguousStrides, loopNest } from '../backends/cpu/loops.js';
 import { matmulDims, matmulKernel } from '../backends/cpu/matmul.js';
 import { LINALG_OPS, type LinalgOpName } from '../linalg/ops.js';
 import * as F from './api.js';
+import { IMPLICIT_OPS } from './implicit.js';
 import { commonDType, type DType } from './dtype.js';
 import type { Attrs, TensorInfo } from './node.js';
 import { broadcastShapes, fmt, normalizeAxes, type Shape, sameShape, sizeOf } from './shape.js';
@@ -174,10 +175,13 @@ export type OpName =
   | 'trace'
   | 'outer'
   | 'mse'
-  | LinalgOpName;
+  | LinalgOpName
+  | 'customRoot'
+  | 'customRootVjp';
 
 export const OPS: { readonly [K in OpName]: OpDef } = {
   ...LINALG_OPS,
+  ...IMPLICIT_OPS,
   const: { kind: 'source' },
   input: { kind: 'source' },
 

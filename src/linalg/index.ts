@@ -1,6 +1,7 @@
 // mg.linalg: batched dense linear algebra with gradients (leading dims are batch dims).
 import * as F from '../autograd/api.js';
 import { broadcastShapes, fmt } from '../autograd/shape.js';
+import { customRoot } from '../autograd/implicit.js';
 import { Tensor } from '../autograd/tensor.js';
 import { MatgradError, MatgradShapeError } from '../errors.js';
 
@@ -56,3 +57,65 @@ export function eig(A: Tensor): { values: Tensor; vectors: Tensor } {
   const [values, vectors] = F.apply('eig', [need('eig', A)]);
   return { values, vectors };
 }
+
+export interface EigenvectorOptions {
+  /** Which eigenpair, in ascending order of eigenvalue: 'smallest', 'largest', or an index. */
+  which?: 'smallest' | 'largest' | number;
+  /** Use the symmetric solver (default: detected from A). */
+  symmetric?: boolean;
+}
+
+/**
+ * One eigenpair (value, unit vector) of each matrix, differentiated implicitly (seed 003): the
+ * eigen-equation F(v, λ; A) = [(A − λI)v; (vᵀv − 1)/2] = 0 is the constraint, so the adjoint is the
+ * bordered system [A − λI, −v; vᵀ, 0]ᵀ. Works for symmetric A and for non-symmetric A with a simple
+ * real eigenvalue; batched over leading dims.
+ */
+export function eigenvector(A: Tensor, opts: EigenvectorOptions = {}): { value: Tensor; vector: Tensor } {
+  need('eigenvector', A);
+  if (A.rank < 2 || A.shape[A.rank - 1] !== A.shape[A.rank - 2]) {
+    throw new MatgradShapeError(`linalg.eigenvector: A must be a (batch of) square matrices, got ${fmt(A.shape)}`);
+  }
+  const n = A.shape[A.rank - 1];
+  const batch = A.shape.slice(0, -2);
+  const which = opts.which ?? 'smallest';
+  const index = which === 'smallest' ? 0 : which === 'largest' ? n - 1 : which;
+  if (!Number.isInteger(index) || index < 0 || index >= n) throw new MatgradError(`linalg.eigenvector: which must be 'smallest', 'largest' or an index in [0, ${n - 1}], got ${String(which)}`);
+  const root = eigenRoot(batch.length, n, index, opts.symmetric);
+  const x = root(A);
+  const start = batch.map(() => 0);
+  return {
+    vector: F.slice(x, [...start, 0], [...batch, n]),
+    value: F.reshape(F.slice(x, [...start, n], [...batch, 1]), batch),
+  };
+}
+
+const eigenRoots = new Map<string, (A: Tensor) => Tensor>();
+function eigenRoot(batchDims: number, n: number, index: number, symmetric: boolean | undefined) {
+  const key = `${batchDims}:${n}:${index}:${symmetric}`;
+  let root = eigenRoots.get(key);
+  if (!root) {
+    const residual = (x: Tensor, A: Tensor) => {
+      const batch = x.shape.slice(0, -1);
+      const start = batch.map(() => 0);
+      const v = F.slice(x, [...start, 0], [...batch, n]);
+      const lam = F.slice(x, [...start, n], [...batch, 1]);
+      const Av = F.reshape(F.matmul(A, F.reshape(v, [...batch, n, 1])), [...batch, n]);
+      const norm = F.mul(F.sub(F.sum(F.square(v), -1, true), 1), 0.5);
+      return F.concat([F.sub(Av, F.mul(lam, v)), norm], -1);
+    };
+    const solver = (A: Tensor) => {
+      const sym = symmetric ?? F.max(F.abs(F.sub(A, F.transpose(A)))).item() <= 1e-12 * Math.max(1e-300, F.max(F.abs(A)).item());
+      const { values, vectors } = sym ? eigh(A) : eig(A);
+      const batch = A.shape.slice(0, -2);
+      const start = batch.map(() => 0);
+      const v = F.reshape(F.slice(vectors, [...start, 0, index], [...batch, n, 1]), [...batch, n]);
+      const lam = F.slice(values, [...start, index], [...batch, 1]);
+      return F.concat([v, lam], -1);
+    };
+    root = customRoot(residual, solver, { shape: ([a]) => [...a.slice(0, -2), n + 1], batchDims });
+    eigenRoots.set(key, root);
+  }
+  return root;
+}
+
