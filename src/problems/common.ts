@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Tensor } from '../autograd/tensor.js';
 import type { Objective } from './objective.js';
 
 /** Fields every spec shares. */
@@ -23,9 +22,8 @@ export interface Issue {
 }
 
 export interface BuildContext {
+  /** Directory that relative file paths in the spec are resolved against. */
   baseDir?: string;
-  /** Exact inverse (from src/linalg), for error metrics; absent until linear algebra is loaded. */
-  inv?: (A: Tensor) => Tensor;
 }
 
 /** One problem kind: its schema, semantic checks beyond the schema, and the objective it builds. */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import * as F from '../autograd/api.js';
 import { eye, type Tensor } from '../autograd/tensor.js';
+import { inv } from '../linalg/index.js';
+import { MatgradLinalgError } from '../errors.js';
 import { sgd } from '../optimizers/sgd.js';
 import { type Objective, objective, param } from './objective.js';
 import { type Issue, type KindDef, ParamInit, SpecBase } from './common.js';
@@ -13,7 +15,8 @@ export const InverseSpec = SpecBase.extend({
   side: z.enum(['left', 'right', 'both']).default('left'),
   /** mse: mean of squared residuals (seed 002); fro: squared Frobenius norm. */
   loss: z.enum(['mse', 'fro']).default('mse'),
-  init: ParamInit.default({ init: 'uniform', seed: 1, scale: 1 }),
+  /** Default: uniform [0, 1) like seed 002 for square M; zeros otherwise (gradient descent from 0 finds the pseudo-inverse). */
+  init: ParamInit.optional(),
 }).strict();
 export type InverseSpec = z.infer<typeof InverseSpec>;
 
@@ -26,11 +29,16 @@ function check(spec: InverseSpec): Issue[] {
 }
 
 /** The exact (pseudo-)inverse for the relative-error metric: (MᵀM)⁻¹Mᵀ, M⁻¹ when square. */
-function exactInverse(M: Tensor, side: InverseSpec['side'], inv: (A: Tensor) => Tensor): Tensor {
+function exactInverse(M: Tensor, side: InverseSpec['side']): Tensor | null {
   const [m, n] = M.shape.slice(-2);
-  if (m === n) return inv(M);
-  const Mt = F.transpose(M);
-  return side === 'right' ? F.matmul(Mt, inv(F.matmul(M, Mt))) : F.matmul(inv(F.matmul(Mt, M)), Mt);
+  try {
+    if (m === n) return inv(M);
+    const Mt = F.transpose(M);
+    return side === 'right' ? F.matmul(Mt, inv(F.matmul(M, Mt))) : F.matmul(inv(F.matmul(Mt, M)), Mt);
+  } catch (e) {
+    if (e instanceof MatgradLinalgError) return null; // singular: no exact inverse to compare with
+    throw e;
+  }
 }
 
 function build(spec: InverseSpec, ctx: Parameters<KindDef<InverseSpec>['build']>[1]): Objective {
@@ -52,10 +60,11 @@ function build(spec: InverseSpec, ctx: Parameters<KindDef<InverseSpec>['build']>
   const frob2 = Math.max(...(F.sum(F.square(M), [-2, -1]).dataSync() as Float64Array));
   const count = spec.loss === 'mse' ? Math.max(1, batch.reduce((a, b) => a * b, 1)) * m * n : 1;
   const L = ((spec.side === 'both' ? 4 : 2) * frob2) / count;
-  const exact = ctx.inv ? exactInverse(M, spec.side, ctx.inv) : null;
+  const exact = exactInverse(M, spec.side);
   const exactNorm = exact ? F.sqrt(F.sum(F.square(exact), [-2, -1])) : null;
+  const init = spec.init ?? { init: m === n ? ('uniform' as const) : ('zeros' as const), seed: 1, scale: 1 };
   return objective(
-    { X: param([...batch, n, m], { init: spec.init.init, seed: spec.init.seed, scale: spec.init.scale, dtype }) },
+    { X: param([...batch, n, m], { init: init.init, seed: init.seed, scale: init.scale, dtype }) },
     ({ X }) => residuals(X).map(lossOf).reduce((a, b) => F.add(a, b)),
     {
       name: spec.name ?? `inverse ${shape.join('×')}`,

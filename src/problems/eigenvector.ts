@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import * as F from '../autograd/api.js';
+import { type Tensor, tensor } from '../autograd/tensor.js';
+import { eigenvector, eigh } from '../linalg/index.js';
+import { adam } from '../optimizers/adam.js';
+import { type Issue, type KindDef, ParamInit, SpecBase } from './common.js';
+import { type Objective, objective, param } from './objective.js';
+import { MatrixSource, materialize, sourceShape } from './sources.js';
+
+/**
+ * Seed 003: a loss on an eigenvector of a learned symmetric matrix M = S + P (S the given matrix, P the
+ * learned perturbation, symmetrized): steer the chosen eigenvector toward a target, differentiating it
+ * implicitly (bordered system) or in closed form (eigh's gradient).
+ */
+export const EigenvectorSpec = SpecBase.extend({
+  kind: z.literal('eigenvector'),
+  matrix: MatrixSource,
+  which: z.union([z.enum(['smallest', 'largest']), z.number().int({ error: 'expected an integer index' }).nonnegative()]).default('smallest'),
+  /** The vector to align with (default: e₁); normalized. */
+  target: MatrixSource.optional(),
+  loss: z.enum(['align', 'mse']).default('align'),
+  gradient: z.enum(['implicit', 'closed-form']).default('implicit'),
+  init: ParamInit.default({ init: 'zeros', seed: 1, scale: 1 }),
+}).strict();
+export type EigenvectorSpec = z.infer<typeof EigenvectorSpec>;
+
+function check(spec: EigenvectorSpec): Issue[] {
+  const shape = sourceShape(spec.matrix);
+  if (!shape) return [];
+  const [m, n] = shape.slice(-2);
+  const issues: Issue[] = [];
+  if (m !== n) issues.push({ path: 'matrix', message: `eigenvectors need a square matrix, got ${m}×${n}` });
+  if (typeof spec.which === 'number' && spec.which >= n) issues.push({ path: 'which', message: `index ${spec.which} is out of range for ${n} eigenvectors` });
+  return issues;
+}
+
+function build(spec: EigenvectorSpec, ctx: { baseDir?: string }): Objective {
+  const dtype = spec.dtype;
+  const S = materialize(spec.matrix, 'matrix', { dtype, baseDir: ctx.baseDir });
+  const n = S.shape[S.shape.length - 1];
+  const batch = S.shape.slice(0, -2);
+  const start = batch.map(() => 0);
+  let target: Tensor = spec.target
+    ? F.reshape(materialize(spec.target, 'target', { dtype, baseDir: ctx.baseDir }), [n])
+    : tensor(Array.from({ length: n }, (_, i) => (i === 0 ? 1 : 0)), { dtype });
+  target = F.div(target, F.sqrt(F.sum(F.square(target), -1, true)));
+  const index = spec.which === 'smallest' ? 0 : spec.which === 'largest' ? n - 1 : spec.which;
+  const vectorOf = (P: Tensor): Tensor => {
+    const M = F.add(S, F.mul(F.add(P, F.transpose(P)), 0.5));
+    if (spec.gradient === 'implicit') return eigenvector(M, { which: spec.which, symmetric: true }).vector;
+    return F.reshape(F.slice(eigh(M).vectors, [...start, 0, index], [...batch, n, 1]), [...batch, n]);
+  };
+  // the component of v across the target: its norm is sin(angle), accurate for tiny angles (unlike 1 − cos²)
+  const across = (v: Tensor) => F.sub(v, F.mul(F.sum(F.mul(v, target), -1, true), target));
+  return objective(
+    { P: param([...batch, n, n], { init: spec.init.init, seed: spec.init.seed, scale: spec.init.scale, dtype }) },
+    ({ P }) => {
+      const v = vectorOf(P);
+      if (spec.loss === 'align') return F.mean(F.sum(F.square(across(v)), -1));
+      // mse to ±target, whichever sign is nearer
+      const sign = F.sign(F.sum(F.mul(v, target), -1, true));
+      return F.mean(F.square(F.sub(v, F.mul(target, sign))));
+    },
+    {
+      name: spec.name ?? `eigenvector ${S.shape.join('×')} (${spec.which}, ${spec.gradient})`,
+      // sin of the angle to the target (the angle itself to first order); eigenvectors have no sign
+      metrics: ({ P }) => ({ angle: F.sqrt(F.sum(F.square(across(vectorOf(P))), -1)) }),
+      defaults: { optimizer: () => adam({ lr: 0.05 }), steps: 2000, tolerance: 1e-26 },
+      optimum: 0,
+    },
+  );
+}
+
+export const eigenvectorKind: KindDef<EigenvectorSpec> = { schema: EigenvectorSpec, check, build };

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import * as F from '../autograd/api.js';
+import { eigvalsh } from '../linalg/index.js';
+import { sphere } from '../optimizers/constraints.js';
+import { adam } from '../optimizers/adam.js';
+import { reduceOnPlateau } from '../optimizers/schedules.js';
+import { type Issue, type KindDef, ParamInit, SpecBase } from './common.js';
+import { type Objective, objective, param } from './objective.js';
+import { PositiveInt } from './sources.js';
+
+/** Seed 000: the symmetric PSD matrix of given trace whose smallest eigenvalue is largest (optimum: (trace/n)·I). */
+export const LambdaMinSpec = SpecBase.extend({
+  kind: z.literal('lambda-min'),
+  n: PositiveInt,
+  trace: z.number().positive({ error: 'expected a positive number' }).default(1),
+  /** cholesky: A = trace·LLᵀ/tr(LLᵀ) (seed 000); spectrahedron: A = trace·YYᵀ with ‖Y‖_F = 1 kept by the optimizer. */
+  parametrization: z.enum(['cholesky', 'spectrahedron']).default('cholesky'),
+  /** Maximize the sum of the k smallest eigenvalues (k = 1: λ_min). */
+  k: PositiveInt.default(1),
+  /** Independent problems solved at once. */
+  batch: z.array(PositiveInt).default([]),
+  init: ParamInit.default({ init: 'normal', seed: 1, scale: 1 }),
+}).strict();
+export type LambdaMinSpec = z.infer<typeof LambdaMinSpec>;
+
+function check(spec: LambdaMinSpec): Issue[] {
+  return spec.k > spec.n ? [{ path: 'k', message: `k = ${spec.k} exceeds n = ${spec.n}` }] : [];
+}
+
+function build(spec: LambdaMinSpec): Objective {
+  const { n, k, trace, batch, dtype } = spec;
+  const matrix = (L: ReturnType<typeof F.matmul>) => {
+    const LLt = F.matmul(L, F.transpose(L));
+    return spec.parametrization === 'cholesky' ? F.mul(F.div(LLt, F.reshape(F.trace(LLt), [...batch, 1, 1])), trace) : F.mul(LLt, trace);
+  };
+  const smallest = (A: ReturnType<typeof F.matmul>) => F.slice(eigvalsh(A), [...batch.map(() => 0), 0], [...batch, k]);
+  return objective(
+    {
+      L: param([...batch, n, n], {
+        init: spec.init.init,
+        seed: spec.init.seed,
+        scale: spec.init.scale,
+        dtype,
+        constraint: spec.parametrization === 'spectrahedron' ? sphere() : undefined,
+      }),
+    },
+    ({ L }) => F.neg(F.mean(F.sum(smallest(matrix(L)), -1))),
+    {
+      name: spec.name ?? `lambda-min n=${n}${batch.length ? ` ×${batch.join('×')}` : ''}`,
+      metrics: ({ L }) => {
+        const lam = eigvalsh(matrix(L));
+        const lmin = F.slice(lam, [...batch.map(() => 0), 0], [...batch, 1]);
+        const lmax = F.slice(lam, [...batch.map(() => 0), n - 1], [...batch, 1]);
+        return { lambdaMin: lmin, gap: F.sub(trace / n, lmin), spread: F.sub(lmax, lmin) };
+      },
+      // λ_min is not smooth at its optimum (all eigenvalues meet): Adam oscillates at the scale of its
+      // step, so the default halves the step whenever progress stalls
+      defaults: {
+        optimizer: () => adam({ lr: reduceOnPlateau({ lr: 0.01, factor: 0.5, patience: 10, threshold: 1e-9, minLr: 1e-12 }) }),
+        steps: 5000,
+      },
+      optimum: (-k * trace) / n,
+    },
+  );
+}
+
+export const lambdaMinKind: KindDef<LambdaMinSpec> = { schema: LambdaMinSpec, check, build };

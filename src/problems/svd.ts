@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import * as F from '../autograd/api.js';
+import { eye, type Tensor } from '../autograd/tensor.js';
+import { svdvals } from '../linalg/index.js';
+import { adam } from '../optimizers/adam.js';
+import { stiefel } from '../optimizers/constraints.js';
+import { sgd } from '../optimizers/sgd.js';
+import { type Issue, type KindDef, ParamInit, SpecBase } from './common.js';
+import { type Objective, objective, param } from './objective.js';
+import { MatrixSource, materialize, PositiveInt, sourceShape } from './sources.js';
+
+/**
+ * Seed 001: learn a rank-k SVD A ≈ U·diag(s)·Vᵀ. 'factors' penalizes UᵀU − I and VᵀV − I with `weight`
+ * (the blog's loss); 'stiefel' keeps U and V orthonormal in the optimizer (projected gradient +
+ * retraction), which converges to the true singular values.
+ */
+export const SvdSpec = SpecBase.extend({
+  kind: z.literal('svd'),
+  matrix: MatrixSource,
+  rank: PositiveInt.optional(),
+  parametrization: z.enum(['factors', 'stiefel']).default('stiefel'),
+  weight: z.number().nonnegative({ error: 'expected a non-negative number' }).default(1),
+  init: ParamInit.default({ init: 'normal', seed: 1, scale: 1 }),
+}).strict();
+export type SvdSpec = z.infer<typeof SvdSpec>;
+
+function check(spec: SvdSpec): Issue[] {
+  const shape = sourceShape(spec.matrix);
+  if (!shape || spec.rank === undefined) return [];
+  const [m, n] = shape.slice(-2);
+  return spec.rank > Math.min(m, n) ? [{ path: 'rank', message: `rank ${spec.rank} exceeds min(m, n) = ${Math.min(m, n)} for a ${m}×${n} matrix` }] : [];
+}
+
+/** The factor loss of seed 001: mean((A − U diag(s) Vᵀ)²) + w·(mean((UᵀU − I)²) + mean((VᵀV − I)²)). */
+export function factorLoss(A: Tensor, U: Tensor, s: Tensor, V: Tensor, weight: number): Tensor {
+  const k = s.shape[s.shape.length - 1];
+  const I = eye(k, { dtype: A.dtype });
+  const fit = F.mean(F.square(F.sub(A, reconstruct(U, s, V))));
+  if (!weight) return fit;
+  const ortho = F.add(F.mean(F.square(F.sub(F.matmulT(U, U, true, false), I))), F.mean(F.square(F.sub(F.matmulT(V, V, true, false), I))));
+  return F.add(fit, F.mul(ortho, weight));
+}
+const reconstruct = (U: Tensor, s: Tensor, V: Tensor) =>
+  F.matmulT(F.mul(U, F.reshape(s, [...s.shape.slice(0, -1), 1, s.shape[s.shape.length - 1]])), V, false, true);
+
+function build(spec: SvdSpec, ctx: { baseDir?: string }): Objective {
+  const dtype = spec.dtype;
+  const A = materialize(spec.matrix, 'matrix', { dtype, baseDir: ctx.baseDir });
+  const [m, n] = A.shape.slice(-2);
+  const batch = A.shape.slice(0, -2);
+  const k = spec.rank ?? Math.min(m, n);
+  const sigma = svdvals(A);
+  const top = F.slice(sigma, [...batch.map(() => 0), 0], [...batch, k]);
+  const sigmaMax = F.max(sigma).item();
+  const { init, seed, scale } = spec.init;
+  const stiefelParam = spec.parametrization === 'stiefel';
+  const params = {
+    U: param([...batch, m, k], { init, seed, scale: stiefelParam ? scale : scale * 0.1, dtype, constraint: stiefelParam ? stiefel() : undefined }),
+    s: param([...batch, k], { init: 'ones', dtype }),
+    V: param([...batch, n, k], { init, seed: seed + 1, scale: stiefelParam ? scale : scale * 0.1, dtype, constraint: stiefelParam ? stiefel() : undefined }),
+  };
+  // Eckart–Young: the best rank-k error is the norm of the remaining singular values
+  const tail = k < Math.min(m, n) ? F.sqrt(F.sum(F.square(F.slice(sigma, [...batch.map(() => 0), k], [...batch, Math.min(m, n) - k])), -1)) : null;
+  return objective(
+    params,
+    ({ U, s, V }) => (stiefelParam ? F.mean(F.square(F.sub(A, reconstruct(U, s, V)))) : factorLoss(A, U, s, V, spec.weight)),
+    {
+      name: spec.name ?? `svd ${A.shape.join('×')} rank ${k} (${spec.parametrization})`,
+      metrics: ({ U, s, V }) => {
+        const err = F.sqrt(F.sum(F.square(F.sub(A, reconstruct(U, s, V))), [-2, -1]));
+        const learned = F.abs(s);
+        // singular values are compared as sorted magnitudes (factor signs and order are free)
+        const sorted = F.slice(svdvals(F.diagEmbed(learned)), [...batch.map(() => 0), 0], [...batch, k]);
+        const I = eye(k, { dtype });
+        return {
+          approximationError: err,
+          excessOverBest: tail ? F.sub(err, tail) : err,
+          singularValueError: F.max(F.div(F.abs(F.sub(sorted, top)), F.maximum(top, 1e-300)), -1),
+          orthogonality: F.add(F.sqrt(F.sum(F.square(F.sub(F.matmulT(U, U, true, false), I)), [-2, -1])), F.sqrt(F.sum(F.square(F.sub(F.matmulT(V, V, true, false), I)), [-2, -1]))),
+        };
+      },
+      defaults: {
+        // mean-squared fit: curvature ≈ 2σ²_max/(m·n); heavy ball at 1/L converges on the manifold
+        optimizer: stiefelParam ? () => sgd({ lr: (m * n) / (2 * sigmaMax * sigmaMax + 1e-300), momentum: 0.9 }) : () => adam({ lr: 0.01 }),
+        steps: 5000,
+      },
+      optimum: tail ? F.mean(F.div(F.square(tail), m * n)).item() : 0,
+    },
+  );
+}
+
+export const svdKind: KindDef<SvdSpec> = { schema: SvdSpec, check, build };
