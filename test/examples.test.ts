@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as customObjective from '../examples/custom-objective.js';
+import * as eigenvectorImplicit from '../examples/eigenvector-implicit.js';
 import * as inverseRandomVsDiagonal from '../examples/inverse-random-vs-diagonal.js';
+import * as lambdaMin from '../examples/lambda-min.js';
 import * as pipeline from '../examples/pipeline.js';
+import * as svdByGradientDescent from '../examples/svd-by-gradient-descent.js';
 
 // Every example runs here with fewer steps, so examples cannot rot.
 describe('examples', () => {
@@ -25,5 +28,19 @@ describe('examples', () => {
     const finished = await pipeline.main({ count: 3, periodMs: 2, steps: 5000 });
     expect(finished.length).toBeGreaterThanOrEqual(1);
     expect(finished[finished.length - 1].status).toBe('converged');
+  });
+  it('svd-by-gradient-descent: stiefel reaches the singular values, the blog factor loss does not', async () => {
+    const r = await svdByGradientDescent.main({ steps: 3000 });
+    expect(r.stiefel.metrics.singularValueError).toBeLessThan(1e-6);
+    expect(r.factors.metrics.singularValueError).toBeGreaterThan(1e-4);
+  });
+  it('lambda-min: reaches I/n', async () => {
+    const { result } = await lambdaMin.main({ n: 4, steps: 3000 });
+    expect(Math.abs(result.metrics.lambdaMin - 0.25)).toBeLessThan(1e-6);
+  });
+  it('eigenvector-implicit: a batch aligns, and implicit = closed-form gradient', async () => {
+    const { result, gap } = await eigenvectorImplicit.main({ batch: 8, steps: 1500 });
+    expect(result.metrics.angle).toBeLessThan(1e-3);
+    expect(gap).toBeLessThan(1e-12);
   });
 });
