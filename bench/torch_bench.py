@@ -54,10 +54,28 @@ def inverse8_batch(steps):
     return loss.item()
 
 
+def svd_gd(steps):
+    r = lehmer(192 + 192 + 144)
+    A = torch.tensor(r[:192], dtype=torch.float64).reshape(16, 12)
+    U = (0.1 * torch.tensor(r[192:384], dtype=torch.float64)).reshape(16, 12).requires_grad_()
+    s = torch.ones(12, dtype=torch.float64, requires_grad=True)
+    V = (0.1 * torch.tensor(r[384:], dtype=torch.float64)).reshape(12, 12).requires_grad_()
+    I = torch.eye(12, dtype=torch.float64)
+    opt = torch.optim.Adam([U, s, V], lr=0.01)
+    loss = None
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((A - (U * s) @ V.T) ** 2).mean() + ((U.T @ U - I) ** 2).mean() + ((V.T @ V - I) ** 2).mean()
+        loss.backward()
+        opt.step()
+    return loss.item()
+
+
 WORKLOADS = {
     'inverse4-momentum-10k': (lambda steps: inverse4('momentum', steps), 10000, 'float64'),
     'inverse4-adam-10k': (lambda steps: inverse4('adam', steps), 10000, 'float64'),
     'inverse8-batch10k-adam-1000': (inverse8_batch, 1000, 'float32'),
+    'svd-gd-16x12-adam-5k': (svd_gd, 5000, 'float64'),
 }
 
 

@@ -1,5 +1,6 @@
 import { lastValueFrom } from 'rxjs';
 import * as mg from '../src/index.js';
+import { factorLoss } from '../src/problems/svd.js';
 
 /** One benchmark workload as matgrad runs it: returns the final loss (or error) as `result`. */
 export interface Workload {
@@ -82,6 +83,34 @@ export function batchInverse8(steps: number): Workload {
   };
 }
 
+/** The reference's Lehmer generator, continued: `count` uniforms in [0, 1). */
+export function lehmer(count: number, seed = 1): Float64Array {
+  let s = seed;
+  return Float64Array.from({ length: count }, () => (s = (s * 16807) % 2147483647) / 2147483647);
+}
+
+/** Seed 001's factor loss on a 16×12 matrix (U, s, V; orthogonality penalty weight 1), Adam lr 0.01. */
+export const svdGd: Workload = {
+  name: 'svd-gd-16x12-adam-5k',
+  dtype: 'float64',
+  description: 'seed 001: mean((A − U diag(s) Vᵀ)²) + mean((UᵀU − I)²) + mean((VᵀV − I)²), Adam lr 0.01, 5k steps',
+  prepare() {
+    const r = lehmer(192 + 192 + 144);
+    const A = mg.tensor(r.slice(0, 192), { shape: [16, 12] });
+    const U = mg.tensor(r.slice(192, 384).map((v) => 0.1 * v), { shape: [16, 12] });
+    const V = mg.tensor(r.slice(384).map((v) => 0.1 * v), { shape: [12, 12] });
+    const prog = new mg.optimizers.StepProgram([U, mg.ones([12]), V], (u, s, v) => factorLoss(A, u, s, v, 1), mg.optimizers.adam({ lr: 0.01 }), {
+      gradNorm: false,
+    });
+    return () => {
+      prog.run(5000);
+      const loss = prog.loss();
+      prog.dispose();
+      return loss;
+    };
+  },
+};
+
 export const WORKLOADS: readonly Workload[] = [
   inverse4(
     'inverse4-momentum-10k',
@@ -94,6 +123,7 @@ export const WORKLOADS: readonly Workload[] = [
     'seed 002: random 4×4, Adam lr 0.01, 10k steps',
   ),
   batchInverse8(1000),
+  svdGd,
 ];
 
 /** inverse4-adam-10k through the public run loop: solve() with a progress event every 1000 steps. */

@@ -10,6 +10,7 @@ export function matmulDims(a: Shape, b: Shape, transA: boolean, transB: boolean)
 }
 
 const UNROLL_LIMIT = 1024; // m*n*k up to this is fully unrolled: the common small-matrix case
+const ROW_UNROLL_LIMIT = 400; // k*n up to this: rows looped, each row unrolled
 
 /**
  * Batched matmul with batch dims broadcast and shapes baked in. Small products are fully unrolled with
@@ -69,6 +70,17 @@ export function matmulBody(
         s += '}\n';
       }
       return s;
+    }
+    if (n * k <= ROW_UNROLL_LIMIT) {
+      // loop over rows; each row's k×n products unrolled with the row of op(A) in locals
+      let s = `${pre}for (let i = 0; i < ${m}; i++) {\n`;
+      for (let p = 0; p < k; p++) s += `const x${p} = ${A}[pa${id} + ${aAt('i', p)}];\n`;
+      s += `const ci = pc${id} + i * ${n};\n`;
+      for (let j = 0; j < n; j++) {
+        const terms = Array.from({ length: k }, (_, p) => `x${p} * ${B}[pb${id} + ${bAt(p, j)}]`);
+        s += `${C}[ci + ${j}] = ${terms.join(' + ')};\n`;
+      }
+      return `${s}}`;
     }
     return `${pre}for (let i = 0; i < ${m}; i++) {
   const ci = pc${id} + i * ${n};
