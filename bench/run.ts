@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run as referenceAdam } from './reference_adam.js';
-import { inverse4Solve, WORKLOADS } from './workloads.js';
+import { inverse4Solve, lambdaMin4Warm, WORKLOADS } from './workloads.js';
 
 interface Row {
   name: string;
@@ -119,6 +119,10 @@ for (const w of selected) {
       result: r.result,
       note: 'bench/reference_adam.ts (same style)',
     });
+  }
+  if (w.name === 'lambda-min4-adam-500') {
+    const warm = best(lambdaMin4Warm(500));
+    emit({ name: w.name, impl: 'matgrad-cpu-warm', dtype: 'float64', ms: warm.ms, result: warm.result, note: 'the same 500 steps on a program already run 20k steps (V8-optimized)' });
   }
   if (w.name === 'inverse8-batch10k-adam-1000' && reference.has('inverse8_batch10k_adam_per_step')) {
     const r = reference.get('inverse8_batch10k_adam_per_step')!;

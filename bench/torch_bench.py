@@ -71,11 +71,52 @@ def svd_gd(steps):
     return loss.item()
 
 
+# ---- linear algebra (bench/workloads.ts: linalgBatch8, lambdaMin4Adam) ----
+
+_LINALG_DATA = {}
+
+
+def lehmer_signed(n):
+    """n uniform numbers in [-1, 1) from the Lehmer generator (seed 1), as bench/workloads.ts draws them."""
+    if n not in _LINALG_DATA:  # drawn once per process: the timed runs after the first do not pay for it
+        _LINALG_DATA[n] = torch.tensor([2 * v - 1 for v in lehmer(n)], dtype=torch.float64)
+    return _LINALG_DATA[n]
+
+
+def linalg_batch8(op, reps):
+    """Forward torch.linalg.svd / eigh of 1000 random 8x8 float64 matrices, `reps` times; the
+    'steps' of this workload are the repetitions (10, as in bench/workloads.ts). Result: sum S or sum |lambda|."""
+    X = lehmer_signed(1000 * 64).reshape(1000, 8, 8)
+    A = (X + X.mT) * 0.5 if op == 'eigh' else X
+    out = None
+    with torch.no_grad():
+        for _ in range(reps):
+            out = torch.linalg.svd(A, full_matrices=False)[1] if op == 'svd' else torch.linalg.eigh(A)[0]
+    return float(out.abs().sum())
+
+
+def lambda_min4_adam(steps):
+    """A = L L^T / tr(L L^T), minimize -eigvalsh(A)[0], Adam lr 0.01 (seed 000)."""
+    L = lehmer_signed(16).reshape(4, 4).clone().requires_grad_()
+    opt = torch.optim.Adam([L], lr=0.01)
+    loss = None
+    for _ in range(steps):
+        opt.zero_grad()
+        G = L @ L.mT
+        loss = -torch.linalg.eigvalsh(G / torch.trace(G))[0]
+        loss.backward()
+        opt.step()
+    return loss.item()
+
+
 WORKLOADS = {
     'inverse4-momentum-10k': (lambda steps: inverse4('momentum', steps), 10000, 'float64'),
     'inverse4-adam-10k': (lambda steps: inverse4('adam', steps), 10000, 'float64'),
     'inverse8-batch10k-adam-1000': (inverse8_batch, 1000, 'float32'),
     'svd-gd-16x12-adam-5k': (svd_gd, 5000, 'float64'),
+    'svd-batch1000-8x8': (lambda reps: linalg_batch8('svd', reps), 10, 'float64'),
+    'eigh-batch1000-8x8': (lambda reps: linalg_batch8('eigh', reps), 10, 'float64'),
+    'lambda-min4-adam-500': (lambda_min4_adam, 500, 'float64'),
 }
 
 

@@ -124,6 +124,9 @@ export const WORKLOADS: readonly Workload[] = [
   ),
   batchInverse8(1000),
   svdGd,
+  linalgBatch8('svd'),
+  linalgBatch8('eigh'),
+  lambdaMin4Adam(500),
 ];
 
 /** inverse4-adam-10k through the public run loop: solve() with a progress event every 1000 steps. */
@@ -135,5 +138,105 @@ export function inverse4Solve(): () => Promise<number> {
   return async () => {
     const r = await lastValueFrom(mg.solve(objective, { optimizer: mg.optimizers.adam({ lr: 0.01 }), steps: 10_000, reportEvery: 1000 }));
     return r.loss;
+  };
+}
+
+// ---- linear algebra (float64; data shared with bench/torch_bench.py through the Lehmer generator) ----
+
+/** n uniform numbers in [-1, 1) from the Lehmer generator (seed 1), as bench/torch_bench.py draws them. */
+export function lehmerSigned(n: number): Float64Array {
+  let s = 1;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = 2 * ((s = (s * 16807) % 2147483647) / 2147483647) - 1;
+  return out;
+}
+
+/**
+ * `svd-batch1000-8x8` / `eigh-batch1000-8x8`: the forward decomposition of 1000 random 8×8 matrices
+ * (eigh: (X + Xᵀ)/2), through a jitted function, 10 times per timed run (one call is only a few ms;
+ * bench/torch_bench.py repeats it as often). Result: Σ S or Σ |λ| (a checksum).
+ */
+function linalgBatch8(op: 'svd' | 'eigh'): Workload {
+  const reps = 10;
+  return {
+    name: `${op}-batch1000-8x8`,
+    dtype: 'float64',
+    description: `forward linalg.${op} of 1000 random 8×8 float64 matrices${op === 'eigh' ? ' (symmetrized)' : ''}, ×${reps}`,
+    prepare() {
+      const X = mg.tensor(lehmerSigned(1000 * 64), { shape: [1000, 8, 8] });
+      const A = op === 'eigh' ? mg.mul(mg.add(X, mg.transpose(X)), 0.5) : X;
+      const f = mg.jit((a: mg.Tensor) => {
+        if (op === 'svd') {
+          const { U, S, Vh } = mg.linalg.svd(a);
+          return [U, S, Vh];
+        }
+        const { values, vectors } = mg.linalg.eigh(a);
+        return [values, vectors];
+      });
+      f(A); // trace and compile outside the timed part
+      return () => {
+        let out: mg.Tensor[] = [];
+        for (let r = 0; r < reps; r++) out = f(A) as mg.Tensor[];
+        const v = out[op === 'svd' ? 1 : 0].dataSync();
+        f.dispose();
+        let sum = 0;
+        for (let i = 0; i < v.length; i++) sum += Math.abs(v[i]);
+        return sum;
+      };
+    },
+  };
+}
+
+/**
+ * `lambda-min4-adam-500` (seed 000): A = L·Lᵀ / tr(L·Lᵀ) with L a 4×4 parameter (Lehmer, seed 1),
+ * maximize λ_min(A), i.e. minimize −eigvalsh(A)[0]; Adam lr 0.01 through a compiled StepProgram.
+ * Result: the last loss (−λ_min, → −1/4 at the optimum A = I/4).
+ */
+function lambdaMin4Program(): mg.optimizers.StepProgram {
+  return new mg.optimizers.StepProgram(
+    [mg.tensor(lehmerSigned(16), { shape: [4, 4] })],
+    (l) => {
+      const G = mg.matmul(l, mg.transpose(l));
+      const A = mg.div(G, mg.trace(G));
+      return mg.neg(mg.sum(mg.slice(mg.linalg.eigvalsh(A), [0], [1])));
+    },
+    mg.optimizers.adam({ lr: 0.01 }),
+    { gradNorm: false },
+  );
+}
+
+function lambdaMin4Adam(steps: number): Workload {
+  return {
+    name: `lambda-min4-adam-${steps}`,
+    dtype: 'float64',
+    description: `maximize λ_min(L·Lᵀ/tr(L·Lᵀ)), L 4×4, Adam lr 0.01, ${steps} steps, float64`,
+    prepare() {
+      const prog = lambdaMin4Program();
+      return () => {
+        prog.run(steps);
+        const loss = prog.loss();
+        prog.dispose();
+        return loss;
+      };
+    },
+  };
+}
+
+/**
+ * lambda-min4-adam-500 on a program V8 has already optimized: a fresh program's generated step runs
+ * unoptimized for its first few thousand steps (TurboFan compiles it in the background), which is most
+ * of a 500-step run. Here one program runs `warmup` steps untimed, then `steps` more are timed; the
+ * result is the loss after warmup + steps, so it is not comparable to PyTorch's 500-step loss.
+ */
+export function lambdaMin4Warm(steps: number, warmup = 20_000): () => () => number {
+  return () => {
+    const prog = lambdaMin4Program();
+    prog.run(warmup);
+    return () => {
+      prog.run(steps);
+      const loss = prog.loss();
+      prog.dispose();
+      return loss;
+    };
   };
 }

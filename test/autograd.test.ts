@@ -174,6 +174,14 @@ describe('compiled plans', () => {
     expect(Array.from(exe.readSync(1))).toEqual([1 * 2 + 2 * 3 + 3 * 4]);
     exe.dispose();
   });
+  it('frees a buffer read twice by one kernel only once (two reshapes of one input)', () => {
+    const W = mg.random([3, 3, 4], { seed: 1 });
+    const f = (X: Tensor) => mg.sum(mg.mul(W, mg.add(mg.reshape(X, [3, 1, 4]), mg.reshape(X, [1, 3, 4]))));
+    const X = mg.random([3, 4], { seed: 2 });
+    // d/dX: Σ over the broadcast axis of W, once per reshape
+    const expected = mg.add(mg.sum(W, 1), mg.sum(W, 0));
+    close(mg.grad(f)(X).dataSync(), expected.dataSync());
+  });
   it('reuses buffers by liveness', () => {
     const X = inputTensor([8, 8], 'float64');
     let y = X;

@@ -267,7 +267,7 @@ export function compile(
       if (OPS[n.op].kind !== 'alias')
         kernels.push({ kind: 'op', op: n.op, attrs: n.attrs, ins: inRefs, outs: outRefs });
     }
-    for (const t of ins) release(key(root(t)), pos);
+    for (const k of new Set(ins.map((t) => key(root(t))))) release(k, pos);
   });
 
   outputs.forEach((t, o) => {

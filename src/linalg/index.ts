@@ -36,7 +36,9 @@ export function solve(A: Tensor, B: Tensor): Tensor {
   const batch = broadcastShapes('linalg.solve', [A.shape.slice(0, -2), B2.shape.slice(0, -2)]);
   const Ab = F.broadcastTo(A, [...batch, ...A.shape.slice(-2)]);
   const Bb = F.broadcastTo(B2, [...batch, ...B2.shape.slice(-2)]);
-  const X = F.apply('solve', [Ab, Bb])[0];
+  const lazy = F.apply('solve', [Ab, Bb])[0];
+  // broadcastTo does not fold: evaluate now on concrete inputs, so a singular A throws at this call
+  const X = A.isConcrete && B.isConcrete ? F.materialize(lazy) : lazy;
   return vector ? F.reshape(X, X.shape.slice(0, -1)) : X;
 }
 export const inv = (A: Tensor): Tensor => F.apply('inv', [need('inv', A)])[0];

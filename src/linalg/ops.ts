@@ -72,18 +72,20 @@ function svdVjp([gU, gS, gVh]: readonly (Tensor | null)[], { inputs: [A], output
   const [m, n] = A.shape.slice(-2);
   const k = S.shape[S.shape.length - 1];
   if (!gU && !gVh) return [mm(scaleCols(U, gS!), Vh)];
-  const Fs = safeInverseGaps(gaps(F.square(S)), F.max(F.square(S), -1));
   const V = T(Vh);
-  let inner: Tensor = gS ? F.diagEmbed(gS) : F.mul(F.diagEmbed(S), 0);
-  if (gU) {
-    const UtgU = F.matmulT(U, gU, true, false);
-    inner = F.add(inner, scaleCols(F.mul(F.sub(UtgU, T(UtgU)), Fs), S));
-  }
-  const gV = gVh ? T(gVh) : null;
-  if (gV) {
-    const VtgV = F.matmulT(V, gV, true, false);
-    inner = F.add(inner, scaleRows(F.mul(F.sub(VtgV, T(VtgV)), Fs), S));
-  }
+  // a = UᵀgU − gUᵀU, b = VᵀgV − gVᵀV. Off the diagonal the middle term (a·sⱼ + sᵢ·b)/(sⱼ² − sᵢ²) is
+  // split as ½(a + b)/(sⱼ − sᵢ) + ½(a − b)/(sⱼ + sᵢ). Only the first part (a joint rotation of the
+  // pair's u and v: the gauge) is ill-defined when sᵢ = sⱼ; it is dropped there. The second part stays
+  // (it is what U·diag(c)·Vh with c constant on a cluster needs) unless sᵢ = sⱼ = 0.
+  const skew = (X: Tensor) => F.sub(X, T(X));
+  const a = gU ? skew(F.matmulT(U, gU, true, false)) : null;
+  const b = gVh ? skew(F.matmulT(V, T(gVh), true, false)) : null;
+  const both = a && b ? F.add(a, b) : (a ?? b)!;
+  const diff = a && b ? F.sub(a, b) : (a ?? F.neg(b!));
+  const scale = F.max(S, -1);
+  const sums = F.add(F.reshape(S, [...S.shape.slice(0, -1), 1, k]), F.reshape(S, [...S.shape, 1]));
+  const middle = F.mul(F.add(F.mul(both, safeInverseGaps(gaps(S), scale)), F.mul(diff, safeInverseGaps(sums, scale))), 0.5);
+  const inner = gS ? F.add(F.diagEmbed(gS), middle) : middle;
   let gA = mm(mm(U, inner), Vh);
   const Sinv = safeReciprocal(S);
   if (gU && m > k) gA = F.add(gA, mm(scaleCols(F.sub(gU, mm(U, F.matmulT(U, gU, true, false))), Sinv), Vh));
