@@ -23,6 +23,13 @@ export {
 } from './autograd/tensor.js';
 export type { Backend, BackendStats, Executable } from './backends/backend.js';
 export { cpu } from './backends/cpu/index.js';
+export {
+  describeAdapterInfo,
+  WebGpuBackend,
+  type WebGpuOptions,
+  webgpuBackend,
+  webgpuBackend as webgpu,
+} from './backends/webgpu/index.js';
 export * from './errors.js';
 export * as optimizers from './optimizers/index.js';
 export * as schedules from './optimizers/schedules.js';
