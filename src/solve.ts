@@ -4,6 +4,7 @@ import type { DType } from './autograd/dtype.js';
 import { type Jitted, jit } from './autograd/jit.js';
 import type { Tensor } from './autograd/tensor.js';
 import type { Backend } from './backends/backend.js';
+import { type WebGpuBackend, webgpuBackend } from './backends/webgpu/index.js';
 import { cpu } from './backends/cpu/index.js';
 import { MatgradError } from './errors.js';
 import { adam } from './optimizers/adam.js';
@@ -29,7 +30,8 @@ export interface SolveOptions {
   timeLimitMs?: number;
   /** Steps per chunk: progress is emitted (and the event loop yielded to) after each. Default 100. */
   reportEvery?: number;
-  backend?: 'cpu' | Backend;
+  /** 'auto': WebGPU when an adapter exists (and the problem runs there), else CPU. */
+  backend?: 'cpu' | 'webgpu' | 'auto' | Backend;
   dtype?: DType;
   /** Shifts every parameter's initialization seed. */
   seed?: number;
@@ -60,6 +62,8 @@ export interface SolveResult {
   readonly divergedAt?: number;
   /** First step whose loss was ≤ tolerance. */
   readonly stepsToTolerance?: number;
+  /** Where it ran: 'cpu' or 'webgpu (adapter)'. */
+  readonly backend: string;
   readonly timeToToleranceMs?: number;
 }
 
@@ -74,9 +78,32 @@ const yieldToEventLoop = (): Promise<void> =>
 function resolveBackend(b: SolveOptions['backend']): Backend {
   if (b === undefined || b === 'cpu') return cpu;
   if (typeof b === 'object' && typeof b.compile === 'function') return b;
-  throw new MatgradError(
-    `solve: unknown backend ${JSON.stringify(b)}; use 'cpu' or a Backend (await mg.webgpu())`,
-  );
+  throw new MatgradError(`solve: unknown backend ${JSON.stringify(b)}; use 'cpu', 'webgpu', 'auto' or a Backend`);
+}
+
+/** Describes a backend for results: 'cpu', or 'webgpu (vendor / architecture / description)'. */
+const backendLabel = (b: Backend): string =>
+  b.name === 'webgpu' && 'describeAdapter' in b ? `webgpu (${(b as WebGpuBackend).describeAdapter()})` : b.name;
+
+/**
+ * Creates a run on the requested backend. WebGPU runs float32 (the problem is rebuilt in float32 when
+ * it can be); 'auto' falls back to the CPU when no adapter exists or the problem uses ops WebGPU lacks.
+ */
+async function createRun(objective: Objective, opts: SolveOptions): Promise<Run> {
+  const b = opts.backend;
+  if (b !== 'webgpu' && b !== 'auto') return new Run(objective, opts);
+  const gpu = await webgpuBackend();
+  if (!gpu) {
+    if (b === 'webgpu') throw new MatgradError("solve: backend 'webgpu' was requested but no WebGPU adapter was found");
+    return new Run(objective, { ...opts, backend: cpu });
+  }
+  const dtype = opts.dtype ?? 'float32';
+  try {
+    return new Run(objective.withDType?.(dtype) ?? objective, { ...opts, backend: gpu, dtype });
+  } catch (e) {
+    if (b === 'webgpu' || !(e instanceof MatgradError)) throw e;
+    return new Run(objective, { ...opts, backend: cpu }); // e.g. linear algebra without WGSL kernels yet
+  }
 }
 
 function checkOptions(o: SolveOptions): void {
@@ -121,6 +148,7 @@ export class Run {
   ) {
     checkOptions(opts);
     const backend = resolveBackend(opts.backend);
+    this.backend = backendLabel(backend);
     const dtype = opts.dtype ?? (backend.name === 'webgpu' ? 'float32' : undefined);
     const init = initialValues(objective, { dtype, seedOffset: opts.seed });
     this.names = Object.keys(objective.params);
@@ -154,6 +182,7 @@ export class Run {
     } else this.metricsFn = null;
   }
   private readonly tx: Transform | null;
+  private readonly backend: string;
 
   get done(): boolean {
     return this.status !== null;
@@ -244,6 +273,7 @@ export class Run {
       divergedAt: this.divergedAt,
       stepsToTolerance: this.stepsToTolerance,
       timeToToleranceMs: this.timeToToleranceMs,
+      backend: this.backend,
     };
   }
 
@@ -277,7 +307,11 @@ export function solve(objective: Objective, options: SolveOptions = {}): Observa
     let stopped = false;
     let run: Run | null = null;
     (async () => {
-      run = new Run(objective, options);
+      run = await createRun(objective, options);
+      if (stopped) {
+        run.dispose(); // unsubscribed while the run was being created
+        return;
+      }
       while (!stopped) {
         const event = options.signal?.aborted
           ? await run.finish('cancelled')
@@ -334,7 +368,15 @@ export function compare(
     let stopped = false;
     const active = new Map<string, Run>();
     (async () => {
-      for (const [name, v] of entries) active.set(name, new Run(objective, optsFor(v)));
+      for (const [name, v] of entries) {
+        const run = await createRun(objective, optsFor(v));
+        if (stopped) {
+          run.dispose();
+          for (const r of active.values()) r.dispose();
+          return;
+        }
+        active.set(name, run);
+      }
       const summary: CompareSummary[] = [];
       while (!stopped && active.size) {
         for (const [name, run] of [...active]) {

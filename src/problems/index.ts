@@ -68,7 +68,8 @@ function messageOf(issue: z.core.$ZodIssue): string {
 export function problem(spec: ProblemSpec | unknown, ctx: BuildContext = {}): Objective {
   const parsed = parseSpec(spec);
   const kind = KINDS[parsed.kind] as KindDef<ParsedSpec>;
-  return kind.build(parsed, ctx);
+  const built = kind.build(parsed, ctx);
+  return { ...built, withDType: (dtype) => problem({ ...parsed, dtype }, ctx) };
 }
 
 /** JSON Schema of every spec, for editors and the CLI's `schema` command. */

@@ -66,6 +66,8 @@ export interface Objective<P extends Params = Params> {
   readonly defaults?: { optimizer?: () => Transform; steps?: number; tolerance?: number };
   /** The optimal loss when known (for "gap" reporting). */
   readonly optimum?: number;
+  /** The same problem built in another dtype (problems from specs; WebGPU runs float32). */
+  readonly withDType?: (dtype: DType) => Objective;
 }
 
 export interface ObjectiveOptions<P extends Params> {
