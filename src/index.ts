@@ -51,6 +51,7 @@ export {
   type SolveEvent,
   type SolveOptions,
   type SolveResult,
+  Run,
   solve,
 } from './solve.js';
 export { formatPath, parseSpec, type ProblemSpec, problem, problemKinds, registeredObjectives, registerObjective, specSchema } from './problems/index.js';
