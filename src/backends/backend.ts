@@ -17,6 +17,16 @@ export interface BackendStats {
   readonly liveBytes: number;
 }
 
+export interface RunOptions {
+  /**
+   * The caller promises that `beforeStep` reads no output of the program (its scalars depend on the
+   * step number alone), so the backend may call it ahead for many steps and run those steps without
+   * returning to the caller in between (the CPU backend's batched programs then skip per-step
+   * synchronization between threads).
+   */
+  readonly lookahead?: boolean;
+}
+
 /** A compiled plan with its buffers. A step is one pass over the plan's kernels. */
 export interface Executable {
   /** Copies values into program input `i`. */
@@ -26,7 +36,11 @@ export interface Executable {
    * `scalars` (one slot per step scalar of the plan, in order), which become those inputs for that
    * step; returning `false` stops before step s.
    */
-  run(steps: number, beforeStep?: (step: number, scalars: Float64Array) => boolean | undefined): number;
+  run(
+    steps: number,
+    beforeStep?: (step: number, scalars: Float64Array) => boolean | undefined,
+    options?: RunOptions,
+  ): number;
   /** A copy of program output `o`. */
   read(o: number): Promise<FloatArray>;
   /** CPU only: a copy of output `o`, synchronously. */

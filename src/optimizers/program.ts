@@ -127,7 +127,8 @@ export class StepProgram {
       this.tx.writeScalars(t0 + s + 1, out, 0);
       return undefined;
     };
-    const ran = this.exe.run(steps, before);
+    // without a watch, the scalars depend on the step alone: the backend may compute them ahead
+    const ran = this.exe.run(steps, before, { lookahead: watch === undefined });
     this.t += ran;
     if (!stopped && ran > 0 && watch && loss) watch(this.t, loss[0]);
     return ran;

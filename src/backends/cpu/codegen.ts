@@ -15,6 +15,7 @@ export interface StepSource {
 
 const buf = (b: number) => `b${b}`;
 const INLINE_LIMIT = 4000; // characters of kernel source kept inline in the step function
+const INLINE_KERNELS = 8; // plans with more kernels call one function per kernel
 export const literal = (v: number) =>
   Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : `(${v})`;
 
@@ -22,10 +23,12 @@ export function generateStep(plan: Plan): StepSource {
   const hostFunctions: StepSource['hostFunctions'] = [];
   const bind = (fn: (...args: never[]) => unknown) => `f${hostFunctions.push(fn) - 1}`;
   const prelude: string[] = [];
+  const inline = plan.kernels.length <= INLINE_KERNELS;
   const parts = plan.kernels.map((k, i) => {
     const src = kernelSource(k, `${i}`, bind);
-    if (src.length <= INLINE_LIMIT) return `{ // ${describe(k)}\n${src}\n}`;
-    // big kernels get their own function: one huge step function would not be optimized by V8
+    if (inline && src.length <= INLINE_LIMIT) return `{ // ${describe(k)}\n${src}\n}`;
+    // big kernels, and every kernel of a big plan, get their own function: small functions are
+    // optimized by V8 within a few calls, one huge step function only after a long, slow compile
     prelude.push(`function k${i}() { // ${describe(k)}\n${src}\n}`);
     return `k${i}();`;
   });
