@@ -43,6 +43,25 @@ function threadsFromEnv(): number {
  * Big batch-separable plans (thousands of independent small problems) instead run batch-tiled, split
  * across worker threads over shared memory (see parallel.ts).
  */
+/**
+ * Generated step factories by source text. Programs with the same code reuse one factory, so their
+ * step functions share V8's type feedback and optimized code: a recompiled problem (another run, a
+ * repeated solve) starts fast instead of interpreting its first thousands of steps again.
+ */
+const factories = new Map<string, Function>();
+const FACTORY_CACHE_LIMIT = 256;
+function stepFactory(source: string): Function {
+  let f = factories.get(source);
+  if (f) {
+    factories.delete(source);
+  } else {
+    f = new Function('B', 'H', source);
+    if (factories.size >= FACTORY_CACHE_LIMIT) factories.delete(factories.keys().next().value!);
+  }
+  factories.set(source, f);
+  return f;
+}
+
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   /** Threads a batched program may use, the calling one included. */
@@ -110,7 +129,7 @@ ${body}
   }
   return steps;
 };`;
-    const run = new Function('B', 'H', source)(buffers, hostFunctions) as Executable['run'];
+    const run = stepFactory(source)(buffers, hostFunctions) as Executable['run'];
     let disposed = false;
     const check = () => {
       if (disposed) throw new MatgradError('this compiled program was disposed');
