@@ -10,6 +10,11 @@ export interface LossCurveOptions {
   title?: string;
   /** Log-scale loss axis (default true); points with loss ≤ 0 cannot be drawn there and are left out. */
   log?: boolean;
+  /**
+   * Step axis: 'linear', 'log', or 'auto' (default): log when the curves end at very different steps
+   * (one run converged 20× sooner than another), so the short curve is not squeezed against the axis.
+   */
+  stepScale?: 'linear' | 'log' | 'auto';
   width?: number;
   height?: number;
   yLabel?: string;
@@ -22,36 +27,171 @@ async function nodeDocument(): Promise<Document> {
   return parseHTML('<!doctype html><html><head></head><body></body></html>').document as unknown as Document;
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const FONT = 'DejaVu Sans, Verdana, sans-serif';
+/** Plot's tableau10, so the legend, the labels and the lines agree. */
+const COLORS = ['#4e79a7', '#f28e2c', '#e15759', '#76b7b2', '#59a14f', '#edc949', '#af7aa1', '#ff9da7', '#9c755f', '#bab0ab'];
+
+const decades = (lo: number, hi: number): number[] => {
+  const out: number[] = [];
+  for (let e = Math.ceil(Math.log10(lo) - 1e-9); e <= Math.floor(Math.log10(hi) + 1e-9); e++) out.push(10 ** e);
+  return out;
+};
+/** At most ~`max` decade ticks: every k-th decade. */
+const thin = (ticks: number[], max: number) => {
+  const k = Math.ceil(ticks.length / max);
+  return ticks.filter((t) => Math.round(Math.log10(t)) % k === 0);
+};
+const expLabel = (d: number) => `1e${Math.round(Math.log10(d))}`;
+
+/** Pushes positions apart to at least `gap`, keeping them inside [lo, hi] (sorted, in place by index). */
+function dodge(ys: number[], gap: number, lo: number, hi: number): number[] {
+  const order = ys.map((y, i) => [y, i] as const).sort((a, b) => a[0] - b[0]);
+  const out = order.map(([y]) => Math.min(Math.max(y, lo), hi));
+  for (let i = 1; i < out.length; i++) out[i] = Math.max(out[i], out[i - 1] + gap);
+  if (out.length && out[out.length - 1] > hi) {
+    out[out.length - 1] = hi;
+    for (let i = out.length - 2; i >= 0; i--) out[i] = Math.min(out[i], out[i + 1] - gap);
+  }
+  const result = new Array<number>(ys.length);
+  order.forEach(([, i], k) => (result[i] = out[k]));
+  return result;
+}
+
 /**
- * Loss curves, one labelled line per series, as an SVG element (browser) — use `lossCurvesSvg` for a
- * standalone SVG string (Node or browser).
+ * Loss curves, one labelled line per series (a label at each curve's end, a dot where it stopped, and a
+ * legend under the title), as an SVG element — use `lossCurvesSvg` for a standalone SVG string.
  */
 export function lossCurvesElement(series: readonly Series[], opts: LossCurveOptions & { document: Document }): SVGSVGElement {
+  const doc = opts.document;
   const log = opts.log ?? true;
-  const data = series.flatMap((s) =>
-    s.points.filter((p) => Number.isFinite(p.loss) && (!log || p.loss > 0)).map((p) => ({ run: s.name, step: p.step, loss: p.loss })),
-  );
-  const width = opts.width ?? 720;
-  const longest = Math.max(0, ...series.map((s) => s.name.length));
+  const clean = series.map((s) => ({
+    name: s.name,
+    points: s.points.filter((p) => Number.isFinite(p.loss) && Number.isFinite(p.step) && (!log || p.loss > 0)),
+  }));
+  const data = clean.flatMap((s) => s.points.map((p) => ({ run: s.name, step: p.step, loss: p.loss })));
+  const width = opts.width ?? 760;
+  const height = opts.height ?? 460;
+  const longest = Math.max(4, ...series.map((s) => s.name.length));
+  const marginTop = opts.title ? 84 : 58;
+  const marginLeft = 74;
+  const marginBottom = 46;
+  const marginRight = 26 + longest * 8.5;
+  const plotTop = marginTop;
+  const plotBottom = height - marginBottom;
+  const plotLeft = marginLeft;
+  const plotRight = width - marginRight;
+
+  // domains are set here (not by Plot) so label positions can be computed in pixels
+  const steps = data.map((d) => d.step);
+  const losses = data.map((d) => d.loss);
+  const endSteps = clean.filter((s) => s.points.length).map((s) => s.points[s.points.length - 1].step);
+  const xMax = steps.length ? Math.max(...steps) : 1;
+  const xMinData = steps.length ? Math.min(...steps) : 1;
+  const logX = opts.stepScale === 'log' || (opts.stepScale !== 'linear' && endSteps.length > 1 && xMinData >= 1 && Math.max(...endSteps) / Math.max(1, Math.min(...endSteps)) >= 20);
+  const xDomain: [number, number] = logX ? [10 ** Math.floor(Math.log10(Math.max(1, xMinData))), Math.max(xMax, 10)] : [0, Math.max(xMax, 1)];
+  let yDomain: [number, number];
+  if (!losses.length) yDomain = log ? [1e-3, 1] : [0, 1];
+  else if (log) {
+    const lo = 10 ** Math.floor(Math.log10(Math.min(...losses)));
+    const hi = 10 ** Math.ceil(Math.log10(Math.max(...losses)));
+    yDomain = [lo, hi > lo ? hi : lo * 10];
+  } else {
+    const lo = Math.min(...losses);
+    const hi = Math.max(...losses);
+    const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;
+    yDomain = [lo - pad, hi + pad];
+  }
+  const tx = (v: number) => {
+    const [a, b] = xDomain;
+    const f = logX ? (Math.log(v) - Math.log(a)) / (Math.log(b) - Math.log(a)) : (v - a) / (b - a);
+    return plotLeft + f * (plotRight - plotLeft);
+  };
+  const ty = (v: number) => {
+    const [a, b] = yDomain;
+    const f = log ? (Math.log(v) - Math.log(a)) / (Math.log(b) - Math.log(a)) : (v - a) / (b - a);
+    return plotBottom - f * (plotBottom - plotTop);
+  };
+  const colorOf = (i: number) => COLORS[i % COLORS.length];
+  const yTicks = log ? thin(decades(yDomain[0], yDomain[1]), 10) : undefined;
+  const xTicks = logX ? decades(xDomain[0], xDomain[1]) : undefined;
+
+  const lasts = clean.flatMap((s) => (s.points.length ? [{ run: s.name, ...s.points[s.points.length - 1] }] : []));
   const chart = Plot.plot({
-    document: opts.document,
+    document: doc,
     width,
-    height: opts.height ?? 420,
-    marginLeft: 70,
-    marginTop: opts.title ? 40 : 20,
-    marginRight: 30 + longest * 9,
-    style: { fontFamily: 'DejaVu Sans, sans-serif', fontSize: '12px', background: 'white' },
-    x: { label: 'step', grid: true },
-    y: { type: log ? 'log' : 'linear', label: opts.yLabel ?? 'loss', grid: true, tickFormat: log ? '.0e' : undefined },
-    color: { type: 'categorical', scheme: 'tableau10', domain: series.map((s) => s.name) },
+    height,
+    marginTop,
+    marginLeft,
+    marginBottom,
+    marginRight,
+    style: { fontFamily: FONT, fontSize: '13px', background: 'white', color: '#222' },
+    x: {
+      type: logX ? 'log' : 'linear',
+      domain: xDomain,
+      label: logX ? 'step (log scale) →' : 'step →',
+      labelAnchor: 'right',
+      labelOffset: 38,
+      grid: true,
+      ticks: xTicks,
+      tickFormat: logX ? (d: number) => d.toLocaleString('en-US') : undefined,
+    },
+    y: {
+      type: log ? 'log' : 'linear',
+      domain: yDomain,
+      label: null,
+      grid: true,
+      ticks: yTicks,
+      tickFormat: log ? expLabel : undefined,
+    },
+    color: { type: 'categorical', range: COLORS, domain: series.map((s) => s.name) },
     marks: [
-      Plot.frame({ stroke: '#999' }),
-      Plot.line(data, { x: 'step', y: 'loss', stroke: 'run', strokeWidth: 2 }),
-      Plot.text(data, Plot.selectLast({ x: 'step', y: 'loss', z: 'run', text: 'run', fill: 'run', textAnchor: 'start', dx: 6, fontWeight: 'bold' })),
-      ...(opts.title ? [Plot.text([opts.title], { frameAnchor: 'top-left', dy: -28, fontSize: 15, fontWeight: 'bold', textAnchor: 'start' })] : []),
+      Plot.frame({ stroke: '#888' }),
+      Plot.line(data, { x: 'step', y: 'loss', z: 'run', stroke: 'run', strokeWidth: 2.2 }),
+      Plot.dot(lasts, { x: 'step', y: 'loss', fill: 'run', r: 3.5 }),
     ],
+  }) as unknown as SVGSVGElement;
+
+  const add = (parent: Element, tag: string, attrs: Record<string, string | number>, text?: string) => {
+    const el = doc.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+    if (text !== undefined) el.textContent = text;
+    parent.appendChild(el);
+    return el;
+  };
+  const g = add(chart, 'g', { 'font-family': FONT, fill: '#222', 'text-anchor': 'start' });
+  if (opts.title) add(g, 'text', { x: 12, y: 26, 'font-size': 16, 'font-weight': 'bold' }, opts.title);
+  // legend: a swatch and the name of each series, in one row under the title
+  let lx = plotLeft;
+  const ly = marginTop - 34;
+  series.forEach((s, i) => {
+    add(g, 'line', { x1: lx, x2: lx + 22, y1: ly - 4.5, y2: ly - 4.5, stroke: colorOf(i), 'stroke-width': 3.5 });
+    add(g, 'text', { x: lx + 28, y: ly, 'font-size': 13 }, s.name);
+    lx += 28 + s.name.length * 8.5 + 20;
   });
-  return chart as unknown as SVGSVGElement;
+  add(g, 'text', { x: 10, y: marginTop - 10, 'font-size': 13 }, `↑ ${opts.yLabel ?? 'loss'}${log ? ', log scale' : ''}`);
+  // direct labels at the curves' ends, pushed apart so none overlap
+  const labelled = clean.map((s, i) => ({ s, i })).filter(({ s }) => s.points.length);
+  // labels only collide with labels near them in x: dodge each cluster of curve ends on its own
+  const ends = labelled.map(({ s }) => ({ x: tx(s.points[s.points.length - 1].step), y: ty(s.points[s.points.length - 1].loss), w: s.name.length * 8.5 }));
+  const ys = ends.map((e) => e.y);
+  const byX = ends.map((_, k) => k).sort((a, b) => ends[a].x - ends[b].x);
+  for (let i = 0; i < byX.length; ) {
+    let j = i + 1;
+    while (j < byX.length && ends[byX[j]].x - ends[byX[j - 1]].x < ends[byX[j - 1]].w + 12) j++;
+    const cluster = byX.slice(i, j);
+    const moved = dodge(cluster.map((k) => ends[k].y), 15, plotTop + 8, plotBottom - 8);
+    cluster.forEach((k, c) => (ys[k] = moved[c]));
+    i = j;
+  }
+  labelled.forEach(({ s, i }, k) => {
+    const last = s.points[s.points.length - 1];
+    const [x0, y0] = [tx(last.step), ty(last.loss)];
+    if (Math.abs(ys[k] - y0) > 4) add(g, 'line', { x1: x0 + 4, y1: y0, x2: x0 + 7, y2: ys[k], stroke: colorOf(i), 'stroke-width': 1.2 });
+    add(g, 'text', { x: tx(last.step) + 8, y: ys[k] + 4.5, 'font-size': 13, 'font-weight': 'bold', fill: colorOf(i), stroke: 'white', 'stroke-width': 3, 'paint-order': 'stroke' }, s.name);
+  });
+  if (!data.length) add(g, 'text', { x: (plotLeft + plotRight) / 2, y: (plotTop + plotBottom) / 2, 'text-anchor': 'middle', 'font-size': 14, fill: '#888' }, 'no data to plot');
+  return chart;
 }
 
 /** Loss curves as a standalone SVG document string. */
