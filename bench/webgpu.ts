@@ -4,7 +4,7 @@
 import * as mg from '../src/index.js';
 import type { Backend } from '../src/backends/backend.js';
 import { webgpuBackend } from '../src/backends/webgpu/index.js';
-import { lehmerInverse4 } from './workloads.js';
+import { GPU_JOBS as JOBS, type GpuJob as Job } from './gpu-jobs.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -12,49 +12,6 @@ const runsAt = args.indexOf('--runs');
 const runs = runsAt >= 0 ? Number(args[runsAt + 1]) : 3;
 const onlyAt = args.indexOf('--only');
 const only = onlyAt >= 0 ? args[onlyAt + 1].split(',') : null;
-
-interface Job {
-  name: string;
-  steps: number;
-  /** Builds the step program (not timed). */
-  build(backend: Backend): mg.optimizers.StepProgram;
-}
-
-const f32 = { dtype: 'float32' } as const;
-
-const JOBS: Job[] = [
-  {
-    name: 'inverse4-momentum-10k',
-    steps: 10_000,
-    build(backend) {
-      const { M, X } = lehmerInverse4();
-      const Mt = mg.tensor(Float32Array.from(M), { shape: [4, 4] });
-      const I = mg.eye(4, f32);
-      return new mg.optimizers.StepProgram(
-        [mg.tensor(Float32Array.from(X), { shape: [4, 4] })],
-        (x) => x.matmul(Mt).sub(I).square().mean(),
-        mg.optimizers.sgd({ lr: 0.9, momentum: 0.9 }),
-        { backend, gradNorm: false },
-      );
-    },
-  },
-  {
-    name: 'inverse8-batch10k-adam-1000',
-    steps: 1000,
-    build(backend) {
-      const B = 10_000;
-      const n = 8;
-      const M = mg.add(mg.random([B, n, n], { seed: 7, ...f32 }), mg.mul(mg.eye(n, f32), 8));
-      const I = mg.eye(n, f32);
-      return new mg.optimizers.StepProgram(
-        [mg.zeros([B, n, n], f32)],
-        (x) => x.matmul(M).sub(I).square().mean(),
-        mg.optimizers.adam({ lr: 0.01 }),
-        { backend, gradNorm: false },
-      );
-    },
-  },
-];
 
 /** Best of `runs`: a fresh program each time; timed = run(steps) + reading the loss back. */
 async function best(job: Job, backend: Backend): Promise<{ ms: number; result: number }> {
