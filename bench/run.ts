@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [--only a,b] [--runs N]`: matgrad against references, measured in one run.
+// `npm run bench [-- --json] [--only a,b] [--runs N] [--no-webgpu] [--no-tfjs]`: matgrad against references, measured in one run.
 // Prints one JSON object per line with --json ({name, impl, dtype, ms, result, ...}), else a Markdown table.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -113,6 +113,22 @@ async function webgpuRow(name: string): Promise<void> {
   emit({ name, impl: 'matgrad-webgpu', dtype: 'float32', ms, result, note: gpu.describeAdapter() });
 }
 
+const TFJS_WORKLOADS = new Set(['inverse4-momentum-10k', 'inverse4-adam-10k', 'inverse8-batch10k-adam-1000', 'svd-gd-16x12-adam-5k']);
+/** tfjs (CPU backend, float32) where it can express the workload (it has no eigh/svd), in its own process. */
+function tfjsRow(name: string): void {
+  if (!TFJS_WORKLOADS.has(name) || args.includes('--no-tfjs')) return;
+  const tsx = path.resolve(here, '../node_modules/.bin/tsx');
+  const runs = name.startsWith('inverse8-batch') || name.startsWith('svd-gd') ? '1' : '3';
+  const res = spawnSync(tsx, [path.join(here, 'tfjs.ts'), name, '--runs', runs], { encoding: 'utf8' });
+  const line = res.stdout.trim().split('\n').pop() ?? '';
+  if (res.status !== 0 || !line.startsWith('{')) {
+    process.stderr.write(`tfjs run of ${name} failed:\n${res.stderr.slice(-2000)}\n`);
+    return;
+  }
+  const r = JSON.parse(line);
+  emit({ name, impl: 'tfjs', dtype: r.dtype, ms: r.ms, result: r.result, note: r.note });
+}
+
 const torchOk = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 const reference = selected.length ? sharedReference() : new Map();
 
@@ -160,6 +176,7 @@ for (const w of selected) {
     });
   }
   await webgpuRow(w.name);
+  tfjsRow(w.name);
   if (torchOk) {
     const env = { ...process.env };
     delete env.OPENBLAS_CORETYPE;
