@@ -13,37 +13,26 @@ export interface GpuJob {
 
 const f32 = { dtype: 'float32' } as const;
 
+/** Seed 002's 4×4 inverse (the reference's data) in float32 with the given optimizer. */
+const inverse4 = (name: string, optimizer: () => mg.optimizers.Transform): GpuJob => ({
+  name,
+  steps: 10_000,
+  build(backend) {
+    const { M, X } = lehmerInverse4();
+    const Mt = mg.tensor(Float32Array.from(M), { shape: [4, 4] });
+    const I = mg.eye(4, f32);
+    return new mg.optimizers.StepProgram(
+      [mg.tensor(Float32Array.from(X), { shape: [4, 4] })],
+      (x) => x.matmul(Mt).sub(I).square().mean(),
+      optimizer(),
+      { backend, gradNorm: false },
+    );
+  },
+});
+
 export const GPU_JOBS: GpuJob[] = [
-  {
-    name: 'inverse4-momentum-10k',
-    steps: 10_000,
-    build(backend) {
-      const { M, X } = lehmerInverse4();
-      const Mt = mg.tensor(Float32Array.from(M), { shape: [4, 4] });
-      const I = mg.eye(4, f32);
-      return new mg.optimizers.StepProgram(
-        [mg.tensor(Float32Array.from(X), { shape: [4, 4] })],
-        (x) => x.matmul(Mt).sub(I).square().mean(),
-        mg.optimizers.sgd({ lr: 0.9, momentum: 0.9 }),
-        { backend, gradNorm: false },
-      );
-    },
-  },
-  {
-    name: 'inverse4-adam-10k',
-    steps: 10_000,
-    build(backend) {
-      const { M, X } = lehmerInverse4();
-      const Mt = mg.tensor(Float32Array.from(M), { shape: [4, 4] });
-      const I = mg.eye(4, f32);
-      return new mg.optimizers.StepProgram(
-        [mg.tensor(Float32Array.from(X), { shape: [4, 4] })],
-        (x) => x.matmul(Mt).sub(I).square().mean(),
-        mg.optimizers.adam({ lr: 0.01 }),
-        { backend, gradNorm: false },
-      );
-    },
-  },
+  inverse4('inverse4-momentum-10k', () => mg.optimizers.sgd({ lr: 0.9, momentum: 0.9 })),
+  inverse4('inverse4-adam-10k', () => mg.optimizers.adam({ lr: 0.01 })),
   {
     name: 'inverse8-batch10k-adam-1000',
     steps: 1000,

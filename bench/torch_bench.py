@@ -20,6 +20,17 @@ def lehmer(n):
     return out
 
 
+def train(opt, loss_fn, steps):
+    """The eager torch.optim loop: zero_grad, loss, backward, step; returns the last loss."""
+    loss = None
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        opt.step()
+    return loss.item()
+
+
 def inverse4(opt_name, steps):
     r = lehmer(32)
     M = torch.tensor(r[0::2], dtype=torch.float64).reshape(4, 4)
@@ -29,13 +40,7 @@ def inverse4(opt_name, steps):
         opt = torch.optim.SGD([X], lr=0.9, momentum=0.9)
     else:
         opt = torch.optim.Adam([X], lr=0.01)
-    loss = None
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = ((X @ M - I) ** 2).mean()
-        loss.backward()
-        opt.step()
-    return loss.item()
+    return train(opt, lambda: ((X @ M - I) ** 2).mean(), steps)
 
 
 def inverse8_batch(steps):
@@ -45,13 +50,7 @@ def inverse8_batch(steps):
     X = torch.zeros(B, n, n, dtype=torch.float32, requires_grad=True)
     I = torch.eye(n, dtype=torch.float32)
     opt = torch.optim.Adam([X], lr=0.01)
-    loss = None
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = ((X @ M - I) ** 2).mean()
-        loss.backward()
-        opt.step()
-    return loss.item()
+    return train(opt, lambda: ((X @ M - I) ** 2).mean(), steps)
 
 
 def svd_gd(steps):
@@ -62,13 +61,7 @@ def svd_gd(steps):
     V = (0.1 * torch.tensor(r[384:], dtype=torch.float64)).reshape(12, 12).requires_grad_()
     I = torch.eye(12, dtype=torch.float64)
     opt = torch.optim.Adam([U, s, V], lr=0.01)
-    loss = None
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = ((A - (U * s) @ V.T) ** 2).mean() + ((U.T @ U - I) ** 2).mean() + ((V.T @ V - I) ** 2).mean()
-        loss.backward()
-        opt.step()
-    return loss.item()
+    return train(opt, lambda: ((A - (U * s) @ V.T) ** 2).mean() + ((U.T @ U - I) ** 2).mean() + ((V.T @ V - I) ** 2).mean(), steps)
 
 
 # ---- linear algebra (bench/workloads.ts: linalgBatch8, lambdaMin4Adam) ----
@@ -99,14 +92,11 @@ def lambda_min4_adam(steps):
     """A = L L^T / tr(L L^T), minimize -eigvalsh(A)[0], Adam lr 0.01 (seed 000)."""
     L = lehmer_signed(16).reshape(4, 4).clone().requires_grad_()
     opt = torch.optim.Adam([L], lr=0.01)
-    loss = None
-    for _ in range(steps):
-        opt.zero_grad()
+
+    def loss():
         G = L @ L.mT
-        loss = -torch.linalg.eigvalsh(G / torch.trace(G))[0]
-        loss.backward()
-        opt.step()
-    return loss.item()
+        return -torch.linalg.eigvalsh(G / torch.trace(G))[0]
+    return train(opt, loss, steps)
 
 
 WORKLOADS = {

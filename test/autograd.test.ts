@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compile } from '../src/autograd/compile.js';
 import { inputTensor } from '../src/autograd/jit.js';
 import * as mg from '../src/index.js';
+import { lehmerInverse4 } from '../bench/workloads.js';
 import { MatgradDTypeError, MatgradShapeError, type Tensor } from '../src/index.js';
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-12) => {
@@ -215,14 +216,7 @@ describe('compiled plans', () => {
     expect(mg.cpu.stats().liveBuffers).toBeLessThan(before.liveBuffers);
   });
   it('the compiled momentum loop reproduces the hand-fused reference exactly', () => {
-    let s = 1;
-    const rnd = () => (s = (s * 16807) % 2147483647) / 2147483647;
-    const M = new Float64Array(16);
-    const X = new Float64Array(16);
-    for (let i = 0; i < 16; i++) {
-      M[i] = rnd();
-      X[i] = rnd();
-    }
+    const { M, X } = lehmerInverse4();
     const Mt = mg.tensor(M, { shape: [4, 4] });
     const prog = new mg.optimizers.StepProgram(
       [mg.tensor(X, { shape: [4, 4] })],
