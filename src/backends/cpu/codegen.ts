@@ -19,12 +19,21 @@ const INLINE_KERNELS = 8; // plans with more kernels call one function per kerne
 export const literal = (v: number) =>
   Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : `(${v})`;
 
-export function generateStep(plan: Plan): StepSource {
+/**
+ * `replaced`: kernels computed elsewhere: a function the step calls in the kernel's place, or null for
+ * a kernel that an earlier kernel's function covers.
+ */
+export function generateStep(
+  plan: Plan,
+  replaced: ReadonlyMap<number, (() => void) | null> = new Map(),
+): StepSource {
   const hostFunctions: StepSource['hostFunctions'] = [];
   const bind = (fn: (...args: never[]) => unknown) => `f${hostFunctions.push(fn) - 1}`;
   const prelude: string[] = [];
-  const inline = plan.kernels.length <= INLINE_KERNELS;
+  const inline = plan.kernels.length - replaced.size <= INLINE_KERNELS;
   const parts = plan.kernels.map((k, i) => {
+    const r = replaced.get(i);
+    if (r !== undefined) return r === null ? '' : `${bind(r)}(); // ${describe(k)}`;
     const src = kernelSource(k, `${i}`, bind);
     if (inline && src.length <= INLINE_LIMIT) return `{ // ${describe(k)}\n${src}\n}`;
     // big kernels, and every kernel of a big plan, get their own function: small functions are

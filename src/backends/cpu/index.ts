@@ -7,6 +7,7 @@ import { generateStep } from './codegen.js';
 import { compileBatched } from './parallel.js';
 import { nodeBuiltin, WorkerPool } from './pool.js';
 import { simdKernels } from './simd.js';
+import { compileSmall } from './small.js';
 
 export interface CpuBackendOptions {
   /**
@@ -106,14 +107,20 @@ export class CpuBackend implements Backend {
   compile(plan: Plan): Executable {
     const batched = this.compileBatched(plan);
     if (batched) return batched;
-    const buffers = plan.buffers.map((b) => {
+    // small float64 plans with matmuls: buffers in a wasm memory, SIMD kernels where they fit
+    const small = this.simd ? compileSmall(plan) : null;
+    const buffers = plan.buffers.map((b, i) => {
       this.live++;
       this.allocated++;
       this.bytes += b.size * (b.dtype === 'float64' ? 8 : 4);
-      return allocArray(b.dtype, b.size);
+      if (!small) return allocArray(b.dtype, b.size);
+      const at = small.offsets[i];
+      return b.dtype === 'float64'
+        ? new Float64Array(small.memory.buffer, at, b.size)
+        : new Float32Array(small.memory.buffer, at, b.size);
     });
     for (const c of plan.constants) buffers[c.buffer].set(c.data);
-    const { prelude, body, hostFunctions } = generateStep(plan);
+    const { prelude, body, hostFunctions } = generateStep(plan, small?.replaced);
     const unpack = [
       ...buffers.map((_, i) => `const b${i} = B[${i}];`),
       ...hostFunctions.map((_, i) => `const f${i} = H[${i}];`),

@@ -160,6 +160,15 @@ export class FunctionBuilder {
   f64Max(): this {
     return this.op(0xa5);
   }
+  f64Div(): this {
+    return this.op(0xa3);
+  }
+  f64Const(v: number): this {
+    this.op(0x44);
+    scratch.setFloat64(0, v, true);
+    for (let i = 0; i < 8; i++) this.code.push(scratch.getUint8(i));
+    return this;
+  }
   f32Max(): this {
     return this.op(0x97);
   }
@@ -249,10 +258,13 @@ function name(out: number[], s: string): void {
 }
 
 /**
- * A module importing `env.mem` (any shared memory up to 4 GiB) and exporting `functions` (all with no
- * results).
+ * A module importing `env.mem` (any shared memory up to 4 GiB; with `shared: false`, any unshared
+ * memory) and exporting `functions` (all with no results).
  */
-export function encodeModule(functions: readonly { name: string; fn: FunctionBuilder }[]): Uint8Array<ArrayBuffer> {
+export function encodeModule(
+  functions: readonly { name: string; fn: FunctionBuilder }[],
+  opts: { shared?: boolean } = {},
+): Uint8Array<ArrayBuffer> {
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   // one type per distinct parameter list
   const types: string[] = [];
@@ -276,9 +288,14 @@ export function encodeModule(functions: readonly { name: string; fn: FunctionBui
   uleb(importSec, 1);
   name(importSec, 'env');
   name(importSec, 'mem');
-  importSec.push(0x02, 0x03); // memory, limits: min + max, shared
-  uleb(importSec, 0);
-  uleb(importSec, 65536);
+  if (opts.shared === false) {
+    importSec.push(0x02, 0x00); // memory, limits: min only
+    uleb(importSec, 0);
+  } else {
+    importSec.push(0x02, 0x03); // memory, limits: min + max, shared
+    uleb(importSec, 0);
+    uleb(importSec, 65536);
+  }
   section(out, 2, importSec);
   const funcSec: number[] = [];
   uleb(funcSec, functions.length);
