@@ -17,9 +17,15 @@ describe('solve() backend selection', () => {
     expect(r.done && r.params.X.dtype).toBe('float32');
     expect(r.done && r.metrics.relativeError).toBeLessThan(1e-5);
   });
-  it.skipIf(!gpu)("'auto' falls back to the CPU for ops without WGSL kernels (linear algebra)", async () => {
-    const r = await lastValueFrom(mg.solve(mg.problem({ kind: 'lambda-min', n: 4 }), { backend: 'auto', steps: 50, reportEvery: 50 }));
+  it.skipIf(!gpu)("'auto' falls back to the CPU for ops without WGSL kernels (customRoot's host-side solver)", async () => {
+    const spec = { kind: 'eigenvector', matrix: { random: { shape: [4, 4], seed: 1 } }, gradient: 'implicit' } as const;
+    const r = await lastValueFrom(mg.solve(mg.problem(spec), { backend: 'auto', steps: 50, reportEvery: 50 }));
     expect(r.done && r.backend).toBe('cpu');
+    expect(r.done && r.status).toMatch(/max-steps|converged/);
+  });
+  it.skipIf(!gpu)("'auto' runs linear algebra on the adapter (eigvalsh: lambda-min)", async () => {
+    const r = await lastValueFrom(mg.solve(mg.problem({ kind: 'lambda-min', n: 4 }), { backend: 'auto', steps: 50, reportEvery: 50 }));
+    expect(r.done && r.backend).toMatch(/^webgpu \(/);
     expect(r.done && r.status).toBe('max-steps');
   });
   it("'cpu' is the default and is reported", async () => {

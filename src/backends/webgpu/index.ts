@@ -12,7 +12,10 @@
  *   steps (one dispatch per 1024 steps); larger ones as one dispatch per kernel per step, all steps
  *   of a run in one compute pass of one command buffer, step scalars from a per-step uniform row
  *   selected with a dynamic offset.
- * - Errors: float64 plans and ops without WGSL (decompositions, customRoot) are refused at compile;
+ * - Linear algebra (eigh, svd, solve, inv, cholesky, qr, det, slogdet, eig): one invocation per matrix
+ *   in private memory, matrices up to 32×32 (linalg.ts); larger ones are refused at compile.
+ * - Errors: float64 plans, ops without WGSL (customRoot: a host-side solver) and matrices over 32×32
+ *   in decompositions are refused at compile;
  *   programs larger than the device's storage-buffer limit fail with the size; validation errors
  *   and device loss fail the next call with a clear message.
  */

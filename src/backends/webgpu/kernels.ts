@@ -1,6 +1,7 @@
 import type { FusedArg, FusedKernel } from '../../autograd/plan.js';
 import { broadcastStrides, normalizeAxes, type Shape, sizeOf } from '../../autograd/shape.js';
 import { matmulDims } from '../cpu/matmul.js';
+import { LINALG_WGSL } from './linalg.js';
 import {
   type ArenaRef,
   at,
@@ -156,10 +157,6 @@ const hostSolver: WgslOpEntry = {
   kind: 'unsupported',
   reason: 'customRoot runs a host-side (JavaScript) solver inside the step; run this program on the CPU backend',
 };
-const linalgOnCpu: WgslOpEntry = {
-  kind: 'unsupported',
-  reason: 'linear-algebra decompositions have no WGSL kernel yet; run this program on the CPU backend',
-};
 
 /** WGSL for the ops that are not elementwise (see WGSL_ELEMENTWISE for the rest). */
 export const WGSL_OPS: { readonly [K in NonElementwiseOpName]: WgslOpEntry } = {
@@ -199,16 +196,16 @@ export const WGSL_OPS: { readonly [K in NonElementwiseOpName]: WgslOpEntry } = {
     },
   },
   diagEmbed: { kind: 'kernel', wgsl: diagEmbedWgsl },
-  // decompositions: CPU kernels only so far (batched Jacobi eigh/svd in workgroup memory is issue 7's next step)
-  eigh: linalgOnCpu,
-  svd: linalgOnCpu,
-  solve: linalgOnCpu,
-  inv: linalgOnCpu,
-  cholesky: linalgOnCpu,
-  qr: linalgOnCpu,
-  det: linalgOnCpu,
-  slogdet: linalgOnCpu,
-  eig: linalgOnCpu,
+  // decompositions: one invocation per matrix, n ≤ 32 (see linalg.ts)
+  eigh: { kind: 'kernel', wgsl: LINALG_WGSL.eigh },
+  svd: { kind: 'kernel', wgsl: LINALG_WGSL.svd },
+  solve: { kind: 'kernel', wgsl: LINALG_WGSL.solve },
+  inv: { kind: 'kernel', wgsl: LINALG_WGSL.inv },
+  cholesky: { kind: 'kernel', wgsl: LINALG_WGSL.cholesky },
+  qr: { kind: 'kernel', wgsl: LINALG_WGSL.qr },
+  det: { kind: 'kernel', wgsl: LINALG_WGSL.det },
+  slogdet: { kind: 'kernel', wgsl: LINALG_WGSL.slogdet },
+  eig: { kind: 'kernel', wgsl: LINALG_WGSL.eig },
   eigvalsh: none,
   svdvals: none,
   // implicit differentiation calls a host-side solver (JS functions) inside the step
