@@ -183,6 +183,16 @@ describe('compiled plans', () => {
     const expected = mg.add(mg.sum(W, 1), mg.sum(W, 0));
     close(mg.grad(f)(X).dataSync(), expected.dataSync());
   });
+  it('reuses the plan of a structurally identical graph, and only then', () => {
+    const M = mg.random([4, 4], { seed: 1 });
+    const trace = (m: Tensor, lr: number) => {
+      const X = inputTensor([4, 4], 'float64');
+      return compile([X], [mg.sub(X, mg.mul(mg.matmul(X, m), lr))]);
+    };
+    expect(trace(M, 0.1)).toBe(trace(M, 0.1));
+    expect(trace(M, 0.1)).not.toBe(trace(M, 0.2)); // a different constant
+    expect(trace(M, 0.1)).not.toBe(trace(mg.random([4, 4], { seed: 2 }), 0.1)); // different data
+  });
   it('reuses buffers by liveness', () => {
     const X = inputTensor([8, 8], 'float64');
     let y = X;

@@ -31,11 +31,49 @@ const isScalarConst = (t: TensorRef) => t.node.op === 'const' && sizeOf(t.shape)
  * reductions that consume them) into single loops, constants bound once, buffers reused by liveness,
  * and donated inputs updated in place where the schedule allows.
  */
-export function compile(
-  inputs: readonly TensorRef[],
-  outputs: readonly TensorRef[],
-  opts: CompileOptions = {},
-): Plan {
+export function compile(inputs: readonly TensorRef[], outputs: readonly TensorRef[], opts: CompileOptions = {}): Plan {
+  const key = graphKey(inputs, outputs, opts);
+  let plan = planCache.get(key);
+  if (plan) planCache.delete(key);
+  else {
+    plan = compileGraph(inputs, outputs, opts);
+    if (planCache.size >= PLAN_CACHE_LIMIT) planCache.delete(planCache.keys().next().value!);
+  }
+  planCache.set(key, plan);
+  return plan;
+}
+
+/**
+ * Plans by graph structure: tracing the same computation again (another run of a problem, a repeated
+ * solve) reuses its plan, and backends reuse what they derived from it (generated code, wasm modules).
+ */
+const planCache = new Map<string, Plan>();
+const PLAN_CACHE_LIMIT = 256;
+const dataIds = new WeakMap<object, number>();
+let nextDataId = 0;
+
+/** A string identifying the graph: ops, attributes, wiring, shapes, and constants (by value when small). */
+function graphKey(inputs: readonly TensorRef[], outputs: readonly TensorRef[], opts: CompileOptions): string {
+  const nodes = topoSort(outputs);
+  const index = new Map(nodes.map((n, i) => [n, i]));
+  const inputPos = new Map(inputs.map((t, i) => [t.node, i]));
+  const parts = nodes.map((n) => {
+    const shapes = n.outputs.map((o) => `${o.shape.join('x')}${o.dtype}`).join(',');
+    if (n.op === 'input') return `in${inputPos.get(n) ?? '?'}:${shapes}`;
+    if (n.op === 'const') {
+      const d = n.data!;
+      if (d.length <= 64) return `c:${shapes}:${Array.from(d).join(',')}`;
+      let id = dataIds.get(d);
+      if (id === undefined) dataIds.set(d, (id = nextDataId++));
+      return `c:${shapes}:#${id}`;
+    }
+    return `${n.op}(${n.inputs.map((t) => `${index.get(t.node)}.${t.index}`).join(' ')})${JSON.stringify(n.attrs)}:${shapes}`;
+  });
+  const outs = outputs.map((t) => `${index.get(t.node)}.${t.index}`).join(' ');
+  return `${parts.join('\n')}\n=> ${outs} | ${inputs.length} | ${JSON.stringify(opts)}`;
+}
+
+function compileGraph(inputs: readonly TensorRef[], outputs: readonly TensorRef[], opts: CompileOptions): Plan {
   const inputNodes = new Set(inputs.map((t) => t.node));
   const nodes = topoSort(outputs);
   for (const n of nodes) {

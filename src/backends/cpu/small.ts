@@ -46,9 +46,35 @@ function wasmSimd(): boolean {
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
+/** What a small plan's programs share: buffer layout and the compiled module (per plan, cached). */
+interface Prepared {
+  readonly offsets: number[];
+  readonly pages: number;
+  readonly module: WebAssembly.Module;
+  readonly segments: readonly { readonly first: number; readonly count: number }[];
+}
+const prepared = new WeakMap<Plan, Prepared | null>();
+
 /** Builds the wasm kernels of a small plan, or null when it is not one (or none of its kernels fit). */
 export function compileSmall(plan: Plan): SmallProgram | null {
   if (!wasmSimd()) return null;
+  let prep = prepared.get(plan);
+  if (prep === undefined) {
+    prep = prepare(plan);
+    prepared.set(plan, prep);
+  }
+  if (!prep) return null;
+  const memory = new WebAssembly.Memory({ initial: prep.pages, maximum: prep.pages });
+  const exports = new WebAssembly.Instance(prep.module, { env: { mem: memory } }).exports as Record<string, () => void>;
+  const replaced = new Map<number, (() => void) | null>();
+  prep.segments.forEach((s, j) => {
+    replaced.set(s.first, exports[`s${j}`]);
+    for (let i = s.first + 1; i < s.first + s.count; i++) replaced.set(i, null);
+  });
+  return { memory, offsets: prep.offsets, replaced };
+}
+
+function prepare(plan: Plan): Prepared | null {
   let bytes = 0;
   const offsets = plan.buffers.map((b) => {
     const at = bytes;
@@ -77,21 +103,8 @@ export function compileSmall(plan: Plan): SmallProgram | null {
     seg.count++;
   }
   const total = scratchAt + align16(scratch);
-  const pages = Math.max(1, Math.ceil(total / 65536));
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-  const module = compileCached(
-    encodeModule(
-      segments.map((s, j) => ({ name: `s${j}`, fn: s.fn })),
-      { shared: false },
-    ),
-  );
-  const exports = new WebAssembly.Instance(module, { env: { mem: memory } }).exports as Record<string, () => void>;
-  const replaced = new Map<number, (() => void) | null>();
-  segments.forEach((s, j) => {
-    replaced.set(s.first, exports[`s${j}`]);
-    for (let i = s.first + 1; i < s.first + s.count; i++) replaced.set(i, null);
-  });
-  return { memory, offsets, replaced };
+  const module = compileCached(encodeModule(segments.map((s, j) => ({ name: `s${j}`, fn: s.fn })), { shared: false }));
+  return { offsets, pages: Math.max(1, Math.ceil(total / 65536)), module, segments: segments.map(({ first, count }) => ({ first, count })) };
 }
 
 const MODULE_CACHE_LIMIT = 64;
