@@ -148,6 +148,11 @@ export class StepProgram {
   }
   /** Loss, gradient norm (NaN when not computed) and parameters, on any backend. */
   async read(): Promise<{ loss: number; gradNorm: number; params: Tensor[] }> {
+    if (this.sync) {
+      // CPU: read the live buffers directly (no promise per buffer)
+      const gradNorm = this.gradNormOut < 0 ? Number.NaN : this.gradNorm();
+      return { loss: this.loss(), gradNorm, params: this.params() };
+    }
     const loss = (await this.exe.read(0))[0];
     const gradNorm = this.gradNormOut < 0 ? Number.NaN : (await this.exe.read(this.gradNormOut))[0];
     const params = await Promise.all(
