@@ -1,7 +1,8 @@
 // The float32 workloads that run on any backend (WebGPU rows of `npm run bench`, and bench/webgpu.ts).
 import type { Backend } from '../src/backends/backend.js';
 import * as mg from '../src/index.js';
-import { lehmerInverse4 } from './workloads.js';
+import { factorLoss } from '../src/problems/svd.js';
+import { lehmer, lehmerInverse4 } from './workloads.js';
 
 /** A float32 workload for a given backend (the WebGPU rows of the benchmarks). */
 export interface GpuJob {
@@ -49,5 +50,34 @@ export const GPU_JOBS: GpuJob[] = [
       );
     },
   },
+  {
+    name: 'svd-gd-16x12-adam-5k',
+    steps: 5000,
+    build(backend) {
+      const r = Float32Array.from(lehmer(192 + 192 + 144));
+      const A = mg.tensor(r.slice(0, 192), { shape: [16, 12] });
+      const U = mg.tensor(r.slice(192, 384).map((v) => 0.1 * v), { shape: [16, 12] });
+      const V = mg.tensor(r.slice(384).map((v) => 0.1 * v), { shape: [12, 12] });
+      return new mg.optimizers.StepProgram([U, mg.ones([12], f32), V], (u, s, v) => factorLoss(A, u, s, v, 1), mg.optimizers.adam({ lr: 0.01 }), {
+        backend,
+        gradNorm: false,
+      });
+    },
+  },
+  {
+    name: 'lambda-min4-adam-500',
+    steps: 500,
+    build(backend) {
+      const L0 = mg.tensor(Float32Array.from(lehmer(16), (v) => 2 * v - 1), { shape: [4, 4] });
+      return new mg.optimizers.StepProgram(
+        [L0],
+        (l) => {
+          const G = mg.matmul(l, mg.transpose(l));
+          return mg.neg(mg.slice(mg.linalg.eigvalsh(mg.div(G, mg.trace(G))), [0], [1]).sum());
+        },
+        mg.optimizers.adam({ lr: 0.01 }),
+        { backend, gradNorm: false },
+      );
+    },
+  },
 ];
-
