@@ -565,6 +565,49 @@ describe('svd', () => {
     const { S } = runSvd(a, n, n);
     for (let j = 0; j < n; j++) expect(Math.abs(S[j] - scales[j]) / scales[j]).toBeLessThan(1e-12);
   });
+
+  it('keeps its accuracy on the unrolled path for 6..8 rows or columns (graded, duplicated, rank-deficient)', () => {
+    const r = rng(17);
+    for (const n of [6, 7, 8]) {
+      // A = B·D and A = D·B with B orthogonal: the singular values are D's, down to 1e-2(n-1)
+      const b = randomOrthogonal(n, r);
+      const scales = Array.from({ length: n }, (_, j) => 10 ** (-2 * j));
+      for (const byColumn of [true, false]) {
+        const a = new Float64Array(n * n);
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) a[i * n + j] = b[i * n + j] * scales[byColumn ? j : i];
+        }
+        const res = runSvd(a, n, n);
+        expect(res.status).toBe(-1);
+        checkSvd(a, n, n, res.U, res.S, res.Vh, 1e-14);
+        for (let j = 0; j < n; j++) expect(Math.abs(res.S[j] - scales[j]) / scales[j]).toBeLessThan(1e-12);
+      }
+    }
+    for (const [m, n, rank] of [
+      [8, 6, 3],
+      [6, 8, 3],
+      [7, 7, 4],
+      [8, 8, 1],
+    ] as [number, number, number][]) {
+      const a = matmul(randomMatrix(m, rank, r), randomMatrix(rank, n, r), m, rank, n);
+      const res = runSvd(a, m, n);
+      expect(res.status).toBe(-1);
+      checkSvd(a, m, n, res.U, res.S, res.Vh, 1e-13);
+      for (let j = rank; j < Math.min(m, n); j++) expect(res.S[j]).toBeLessThan(1e-14);
+    }
+    for (const [m, n] of [
+      [8, 8],
+      [8, 7],
+      [7, 8],
+    ] as [number, number][]) {
+      const a = randomMatrix(m, n, r);
+      for (let i = 0; i < m; i++) for (let j = 1; j < n; j += 2) a[i * n + j] = a[i * n + j - 1]; // duplicated columns
+      const res = runSvd(a, m, n);
+      expect(res.status).toBe(-1);
+      checkSvd(a, m, n, res.U, res.S, res.Vh, 1e-13);
+      expect(res.S[Math.min(m, n) - 1]).toBeLessThan(1e-14);
+    }
+  });
 });
 
 // ---------- solve / inv ----------
