@@ -390,6 +390,41 @@ describe.skipIf(!gpu)('webgpu: step programs match the CPU backend (float32)', (
     }
     expect(r.gpu[3].loss).toBeLessThan(1e-3 * r.gpu[0].loss);
   });
+  // every gradient transform and option (L-BFGS runs on the CPU only), on a two-parameter problem
+  const OPTIMIZERS: [string, () => mg.optimizers.Transform][] = [
+    ['sgd', () => mg.optimizers.sgd({ lr: 0.05 })],
+    ['sgd momentum + dampening', () => mg.optimizers.sgd({ lr: 0.05, momentum: 0.9, dampening: 0.3 })],
+    ['sgd nesterov + weight decay', () => mg.optimizers.sgd({ lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01 })],
+    ['sgd maximize', () => mg.optimizers.sgd({ lr: 0.05, maximize: true })],
+    ['adam', () => mg.optimizers.adam({ lr: 0.01 })],
+    ['adam amsgrad + weight decay', () => mg.optimizers.adam({ lr: 0.01, amsgrad: true, weightDecay: 0.01 })],
+    ['adamw', () => mg.optimizers.adamw({ lr: 0.01 })],
+    ['rmsprop centered + momentum', () => mg.optimizers.rmsprop({ lr: 1e-3, centered: true, momentum: 0.9 })],
+    ['adagrad lr decay', () => mg.optimizers.adagrad({ lr: 0.05, lrDecay: 0.01 })],
+    ['clip by global norm + adam', () => mg.optimizers.chain(mg.optimizers.clipByGlobalNorm(0.1), mg.optimizers.adam({ lr: 0.01 }))],
+    ['clip by value + sgd, cosine schedule', () => mg.optimizers.chain(mg.optimizers.clipByValue(0.01), mg.optimizers.sgd({ lr: mg.schedules.cosine({ lr: 0.1, tMax: 20 }) }))],
+  ];
+  for (const [name, opt] of OPTIMIZERS) {
+    it(`optimizer: ${name}`, async () => {
+      const f32 = { dtype: 'float32' } as const;
+      const A = mg.random([3, 3], { seed: 3, dist: 'normal', ...f32 });
+      const b = mg.random([3, 1], { seed: 4, ...f32 });
+      const sign = name.includes('maximize') ? -1 : 1;
+      const r = await both(
+        [mg.random([3, 3], { seed: 1, ...f32 }), mg.random([3, 1], { seed: 2, ...f32 })],
+        (X, y) => mg.mul(mg.add(mg.mean(mg.square(mg.sub(mg.matmul(mg.matmul(A, X), y), b))), mg.mul(mg.sum(mg.pow(X, 4)), 0.1)), sign),
+        opt,
+        [1, 4, 15],
+      );
+      for (const run of [r.gpu, r.gpuMulti]) {
+        run.forEach((g, i) => {
+          const c = r.cpu[i];
+          expectClose([g.loss], [c.loss], `loss at checkpoint ${i}`, 1e-3, 1e-5);
+          g.params.forEach((p, j) => expectClose(p.dataSync(), c.params[j].dataSync(), `param ${j} at checkpoint ${i}`, 1e-3, 1e-4));
+        });
+      }
+    });
+  }
   it('100 batched 8×8 inverses, Adam (lr 0.01)', async () => {
     const B = 100;
     const n = 8;
