@@ -347,6 +347,28 @@ describe.skipIf(!gpu)('webgpu: device loss', () => {
   });
 });
 
+describe.skipIf(!gpu)('webgpu: a buffer pool serves repeated runs', () => {
+  it('a recompiled program reuses the disposed one\'s buffers, zeroed, and live buffers return to baseline', async () => {
+    const x = inputTensor([64], 'float32');
+    const plan = compile([x], [mg.sum(mg.square(x))]);
+    const baseline = gpu!.stats();
+    const first = gpu!.compile(plan);
+    first.write(0, new Float32Array(64).fill(2));
+    first.run(1);
+    expect((await first.read(0))[0]).toBe(256);
+    first.dispose();
+    expect(gpu!.stats().liveBuffers).toBe(baseline.liveBuffers);
+    const allocated = gpu!.stats().allocations;
+    const second = gpu!.compile(plan);
+    expect(gpu!.stats().allocations).toBe(allocated); // nothing new allocated
+    second.write(0, new Float32Array(64).fill(1));
+    second.run(1);
+    expect((await second.read(0))[0]).toBe(64);
+    second.dispose();
+    expect(gpu!.stats().liveBuffers).toBe(baseline.liveBuffers);
+  });
+});
+
 describe.skipIf(!gpu)('webgpu: step programs match the CPU backend (float32)', () => {
   const both = async (
     initial: mg.Tensor[],

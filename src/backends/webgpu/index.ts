@@ -100,6 +100,9 @@ interface Accounting {
  * The WebGPU backend: float32 plans become WGSL compute shaders over one storage buffer (the arena)
  * holding every plan buffer; `run(n)` encodes n steps into one command buffer.
  */
+const POOL_PER_SIZE = 8;
+const POOL_BYTES = 256 * 1024 * 1024;
+
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
   private readonly acct: Accounting = { live: 0, allocated: 0, bytes: 0 };
@@ -107,6 +110,9 @@ export class WebGpuBackend implements Backend {
   private deviceError: string | null = null;
   private readonly pipelines = new Map<string, CompiledShader>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  /** Buffers of disposed programs by size and usage, reused (cleared) by later compiles. */
+  private readonly pool = new Map<string, GPUBuffer[]>();
+  private pooledBytes = 0;
   /** Resolves with the reason when the device is lost (or destroyed). */
   readonly lost: Promise<string>;
   /**
@@ -168,7 +174,15 @@ export class WebGpuBackend implements Backend {
 
   /** Destroys the device (every executable on it fails from now on). */
   destroy(): void {
+    this.drainPool();
     this.device.destroy();
+  }
+
+  /** Destroys the pooled buffers of disposed programs (they are not counted as live). */
+  drainPool(): void {
+    for (const list of this.pool.values()) for (const b of list) b.destroy();
+    this.pool.clear();
+    this.pooledBytes = 0;
   }
 
   /** Largest single buffer this device binds as storage. */
@@ -185,18 +199,34 @@ export class WebGpuBackend implements Backend {
         `WebGPU out of memory: ${label} needs ${size} bytes (${mib(size)}), more than this device's maxBufferSize of ${limit} bytes (${mib(limit)})`,
       );
     }
-    const b = this.device.createBuffer({ size, usage, label });
+    const reused = this.lostReason ? undefined : this.pool.get(`${size}:${usage}`)?.pop();
+    if (reused) {
+      // a buffer of a disposed program: zero it like a new one (ordered before any later use)
+      this.pooledBytes -= size;
+      const enc = this.device.createCommandEncoder();
+      enc.clearBuffer(reused);
+      this.device.queue.submit([enc.finish()]);
+      reused.label = label;
+    }
+    const b = reused ?? this.device.createBuffer({ size, usage, label });
     this.acct.live++;
-    this.acct.allocated++;
+    if (!reused) this.acct.allocated++;
     this.acct.bytes += size;
     return b;
   }
 
   /** @internal */
   destroyBuffer(b: GPUBuffer): void {
-    b.destroy();
     this.acct.live--;
     this.acct.bytes -= b.size;
+    const key = `${b.size}:${b.usage}`;
+    const list = this.pool.get(key) ?? [];
+    const poolable = !this.lostReason && b.mapState === 'unmapped' && (b.usage & COPY_DST) !== 0;
+    if (poolable && list.length < POOL_PER_SIZE && this.pooledBytes + b.size <= POOL_BYTES) {
+      list.push(b);
+      this.pool.set(key, list);
+      this.pooledBytes += b.size;
+    } else b.destroy();
   }
 
   /** @internal Bind group layouts: arena only; arena + per-step scalar uniform; the single-workgroup form. */
