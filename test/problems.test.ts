@@ -38,6 +38,8 @@ describe('every problem kind reaches its optimum with its default optimizer (CPU
     const full = await run({ kind: 'svd', matrix: { random: { shape: [16, 12], seed: 3, dist: 'normal' } } });
     expect(full.metrics.singularValueError).toBeLessThan(1e-6);
     expect(full.metrics.orthogonality).toBeLessThan(1e-10);
+    const batched = await run({ kind: 'svd', matrix: { random: { shape: [3, 6, 4], seed: 2, dist: 'normal' } } });
+    expect(batched.metrics.singularValueError).toBeLessThan(1e-6);
     const low = await run({ kind: 'svd', matrix: { random: { shape: [8, 6], seed: 3 } }, rank: 3 });
     expect(low.metrics.singularValueError).toBeLessThan(1e-6);
     expect(Math.abs(low.metrics.excessOverBest)).toBeLessThan(1e-8);
