@@ -56,5 +56,9 @@ export {
 } from './solve.js';
 export { formatPath, parseSpec, type ProblemSpec, problem, problemKinds, registeredObjectives, registerObjective, specSchema } from './problems/index.js';
 export * as report from './report/plot.js';
+import * as plotModule from './report/plot.js';
 export * as linalg from './linalg/index.js';
 export { type CustomRootOptions, customRoot } from './autograd/implicit.js';
+
+/** `mg.plot.lossCurves(series)`: loss curves as an SVG string (Node) or an element (browser); `toPng` for Node. */
+export const plot = { lossCurves: plotModule.lossCurves, svg: plotModule.lossCurvesSvg, toPng: plotModule.svgToPng };

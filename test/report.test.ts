@@ -172,3 +172,14 @@ describe('report', () => {
   });
 });
 
+
+describe('mg.plot', () => {
+  it('lossCurves gives a standalone SVG string in Node, toPng a PNG', async () => {
+    const { plot } = await import('../src/index.js');
+    const svg = (await plot.lossCurves([{ name: 'adam', points: [{ step: 1, loss: 1 }, { step: 10, loss: 1e-3 }] }], { title: 't' })) as string;
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('adam');
+    const png = await plot.toPng(svg);
+    expect(Array.from(png.slice(0, 4))).toEqual([0x89, 0x50, 0x4e, 0x47]);
+  });
+});

@@ -213,3 +213,12 @@ export async function svgToPng(svg: string, opts: { scale?: number } = {}): Prom
   });
   return r.render().asPng();
 }
+
+/**
+ * `mg.plot.lossCurves(series, opts)`: in a browser (a global `document`) the chart element, in Node a
+ * standalone SVG string (drawn into a linkedom document).
+ */
+export async function lossCurves(series: readonly Series[], opts: LossCurveOptions = {}): Promise<SVGSVGElement | string> {
+  const document = opts.document ?? (typeof globalThis.document !== 'undefined' ? globalThis.document : undefined);
+  return document ? lossCurvesElement(series, { ...opts, document }) : lossCurvesSvg(series, opts);
+}
