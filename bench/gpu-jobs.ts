@@ -1,15 +1,17 @@
 // The float32 workloads that run on any backend (WebGPU rows of `npm run bench`, and bench/webgpu.ts).
+import { compile } from '../src/autograd/compile.js';
+import { inputTensor } from '../src/autograd/jit.js';
 import type { Backend } from '../src/backends/backend.js';
 import * as mg from '../src/index.js';
 import { factorLoss } from '../src/problems/svd.js';
-import { lehmer, lehmerInverse4 } from './workloads.js';
+import { lehmer, lehmerInverse4, lehmerSigned } from './workloads.js';
 
 /** A float32 workload for a given backend (the WebGPU rows of the benchmarks). */
 export interface GpuJob {
   name: string;
   steps: number;
-  /** Builds the step program (not timed). */
-  build(backend: Backend): mg.optimizers.StepProgram;
+  /** Builds the program (not timed): a step program, or anything that runs steps and reads a result. */
+  build(backend: Backend): Pick<mg.optimizers.StepProgram, 'run' | 'dispose'> & { read(): Promise<{ loss: number }> };
 }
 
 const f32 = { dtype: 'float32' } as const;
@@ -80,4 +82,27 @@ export const GPU_JOBS: GpuJob[] = [
       );
     },
   },
+  linalgBatch8('svd'),
+  linalgBatch8('eigh'),
 ];
+
+/** svd/eigh of 1000 8×8 float32 matrices (eigh symmetrized), forward only: one step = one call (×10). */
+function linalgBatch8(op: 'svd' | 'eigh'): GpuJob {
+  return {
+    name: `${op}-batch1000-8x8`,
+    steps: 10,
+    build(backend) {
+      const X = mg.tensor(Float32Array.from(lehmerSigned(1000 * 64)), { shape: [1000, 8, 8] });
+      const data = (op === 'eigh' ? mg.mul(mg.add(X, mg.transpose(X)), 0.5) : X).dataSync();
+      const a = inputTensor([1000, 8, 8], 'float32');
+      const values = op === 'svd' ? mg.linalg.svd(a).S : mg.linalg.eigh(a).values;
+      const exe = backend.compile(compile([a], [mg.sum(mg.abs(values))]));
+      exe.write(0, data);
+      return {
+        run: (steps: number) => exe.run(steps),
+        read: async () => ({ loss: (await exe.read(0))[0] }),
+        dispose: () => exe.dispose(),
+      };
+    },
+  };
+}
