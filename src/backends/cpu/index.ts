@@ -1,9 +1,10 @@
-import { allocArray, type FloatArray } from '../../autograd/dtype.js';
+import { allocArray } from '../../autograd/dtype.js';
 import type { Plan } from '../../autograd/plan.js';
 import { MatgradError } from '../../errors.js';
 import type { Backend, BackendStats, Executable } from '../backend.js';
 import { analyzeBatch } from './batch.js';
 import { generateStep } from './codegen.js';
+import { programIO } from './io.js';
 import { compileBatched } from './parallel.js';
 import { nodeBuiltin, WorkerPool } from './pool.js';
 import { simdKernels } from './simd.js';
@@ -137,39 +138,18 @@ ${body}
   return steps;
 };`;
     const run = stepFactory(source)(buffers, hostFunctions) as Executable['run'];
-    let disposed = false;
-    const check = () => {
-      if (disposed) throw new MatgradError('this compiled program was disposed');
-    };
-    const outBuffer = (o: number): FloatArray => {
-      check();
-      const b = plan.outputs[o];
-      if (b === undefined)
-        throw new MatgradError(`read: program has ${plan.outputs.length} outputs, not ${o + 1}`);
-      return buffers[b];
-    };
+    const io = programIO(plan, buffers);
     return {
-      write: (i, values) => {
-        check();
-        const b = plan.inputs[i];
-        if (b === undefined)
-          throw new MatgradError(`write: program has ${plan.inputs.length} inputs, not ${i + 1}`);
-        const target = buffers[b];
-        if (values.length !== target.length) {
-          throw new MatgradError(`write: input ${i} holds ${target.length} values, got ${values.length}`);
-        }
-        target.set(values);
-      },
+      write: (i, values) => buffers[io.input(i, values.length)].set(values),
       run: (steps, before) => {
-        check();
+        io.check();
         return run(steps, before);
       },
-      read: async (o) => outBuffer(o).slice(),
-      readSync: (o) => outBuffer(o).slice(),
-      view: (o) => outBuffer(o),
+      read: io.read,
+      readSync: io.readSync,
+      view: io.view,
       dispose: () => {
-        if (disposed) return;
-        disposed = true;
+        if (!io.dispose()) return;
         for (const b of plan.buffers) {
           this.live--;
           this.bytes -= b.size * (b.dtype === 'float64' ? 8 : 4);

@@ -1,6 +1,7 @@
 import type { FloatArray } from '../../autograd/dtype.js';
 import type { Plan } from '../../autograd/plan.js';
 import { MatgradError } from '../../errors.js';
+import { programIO } from './io.js';
 import type { Executable } from '../backend.js';
 import type { BatchInfo } from './batch.js';
 import { generateStep } from './codegen.js';
@@ -165,16 +166,7 @@ export function compileBatched(plan: Plan, info: BatchInfo, opts: BatchedOptions
 
   let id = 0;
   let pool: WorkerPool | null = null;
-  let disposed = false;
-  const check = () => {
-    if (disposed) throw new MatgradError('this compiled program was disposed');
-  };
-  const outBuffer = (o: number): FloatArray => {
-    check();
-    const b = plan.outputs[o];
-    if (b === undefined) throw new MatgradError(`read: program has ${plan.outputs.length} outputs, not ${o + 1}`);
-    return views[b];
-  };
+  const io = programIO(plan, views);
 
   /** Runs one step (count 0) or `count` steps of every tile, sharing tiles with the pool's workers. */
   const shared = (ctrl: Int32Array, count: number) => {
@@ -255,17 +247,10 @@ export function compileBatched(plan: Plan, info: BatchInfo, opts: BatchedOptions
 
   return {
     write: (i, values) => {
-      check();
-      const b = plan.inputs[i];
-      if (b === undefined) throw new MatgradError(`write: program has ${plan.inputs.length} inputs, not ${i + 1}`);
-      const target = views[b];
-      if (values.length !== target.length) {
-        throw new MatgradError(`write: input ${i} holds ${target.length} values, got ${values.length}`);
-      }
-      for (const c of copies[b]) c.set(values);
+      for (const c of copies[io.input(i, values.length)]) c.set(values);
     },
     run: (steps, before, runOpts) => {
-      check();
+      io.check();
       // workers for long enough runs; a single step (eager ops, jit calls) never starts them
       let usePool = false;
       if (opts.threads > 1 && tiles > 1 && steps * info.work >= opts.parallelWork) {
@@ -292,12 +277,11 @@ export function compileBatched(plan: Plan, info: BatchInfo, opts: BatchedOptions
       }
       return ran;
     },
-    read: async (o) => outBuffer(o).slice(),
-    readSync: (o) => outBuffer(o).slice(),
-    view: (o) => outBuffer(o),
+    read: io.read,
+    readSync: io.readSync,
+    view: io.view,
     dispose: () => {
-      if (disposed) return;
-      disposed = true;
+      if (!io.dispose()) return;
       pool?.drop(id);
     },
   };
