@@ -5,7 +5,7 @@ import type { BatchInfo } from './batch.js';
 import { contiguousStrides } from './loops.js';
 import { matmulDims } from './matmul.js';
 import type { Layout, SimdKernels } from './parallel.js';
-import { encodeModule, FunctionBuilder, I32, SIMD, V128 } from './wasm.js';
+import { compileCached, encodeModule, FunctionBuilder, I32, SIMD, V128 } from './wasm.js';
 
 /**
  * WebAssembly SIMD versions (f32x4 / f64x2) of the kernels of a batch-tiled plan that fit the simple
@@ -39,26 +39,6 @@ export function simdKernels(plan: Plan, info: BatchInfo, layout: Layout): SimdKe
   });
   if (!functions.length) return null;
   return { module: compileCached(encodeModule(functions)), bodies, scratchBytes };
-}
-
-// Compiled modules by their bytes: a program compiled again (a new run of the same problem) reuses
-// the machine code V8 has already optimized.
-const MODULE_CACHE_LIMIT = 64;
-const modules = new Map<string, WebAssembly.Module>();
-function compileCached(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
-  let key = '';
-  for (let i = 0; i < bytes.length; i += 4096)
-    key += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 4096)));
-  let module = modules.get(key);
-  if (module) {
-    modules.delete(key);
-  } else {
-    if (!WebAssembly.validate(bytes)) throw new Error('matgrad: internal error: invalid SIMD kernel module');
-    module = new WebAssembly.Module(bytes);
-    if (modules.size >= MODULE_CACHE_LIMIT) modules.delete(modules.keys().next().value!);
-  }
-  modules.set(key, module);
-  return module;
 }
 
 let available: boolean | undefined;

@@ -2,7 +2,7 @@ import type { FusedArg, FusedKernel, Kernel, OpKernel, Plan } from '../../autogr
 import { OPS } from '../../autograd/ops.js';
 import { broadcastStrides, normalizeAxes, sizeOf, type Shape } from '../../autograd/shape.js';
 import { matmulDims } from './matmul.js';
-import { encodeModule, FunctionBuilder, I32, SIMD, V128 } from './wasm.js';
+import { compileCached, encodeModule, FunctionBuilder, I32, SIMD, V128 } from './wasm.js';
 
 /**
  * WebAssembly SIMD (f64x2) kernels for small, non-batched float64 plans: one plan's buffers live in
@@ -105,22 +105,6 @@ function prepare(plan: Plan): Prepared | null {
   const total = scratchAt + align16(scratch);
   const module = compileCached(encodeModule(segments.map((s, j) => ({ name: `s${j}`, fn: s.fn })), { shared: false }));
   return { offsets, pages: Math.max(1, Math.ceil(total / 65536)), module, segments: segments.map(({ first, count }) => ({ first, count })) };
-}
-
-const MODULE_CACHE_LIMIT = 64;
-const modules = new Map<string, WebAssembly.Module>();
-function compileCached(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
-  let key = '';
-  for (let i = 0; i < bytes.length; i += 4096)
-    key += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 4096)));
-  let module = modules.get(key);
-  if (module) modules.delete(key);
-  else {
-    module = new WebAssembly.Module(bytes);
-    if (modules.size >= MODULE_CACHE_LIMIT) modules.delete(modules.keys().next().value!);
-  }
-  modules.set(key, module);
-  return module;
 }
 
 const BINARY: Record<string, number> = {

@@ -315,3 +315,23 @@ export function encodeModule(
   section(out, 10, codeSec);
   return new Uint8Array(out);
 }
+
+// Compiled modules by their bytes: a program compiled again (a new run of the same problem) reuses
+// the machine code V8 has already optimized.
+const MODULE_CACHE_LIMIT = 64;
+const modules = new Map<string, WebAssembly.Module>();
+export function compileCached(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
+  let key = '';
+  for (let i = 0; i < bytes.length; i += 4096)
+    key += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 4096)));
+  let module = modules.get(key);
+  if (module) {
+    modules.delete(key);
+  } else {
+    if (!WebAssembly.validate(bytes)) throw new Error('matgrad: internal error: invalid SIMD kernel module');
+    module = new WebAssembly.Module(bytes);
+    if (modules.size >= MODULE_CACHE_LIMIT) modules.delete(modules.keys().next().value!);
+  }
+  modules.set(key, module);
+  return module;
+}
