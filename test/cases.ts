@@ -25,6 +25,15 @@ const projector = (V: Tensor) => {
   return mg.matmul(mg.mul(V, mg.tensor(Array.from({ length: k }, (_, i) => i + 1))), mg.transpose(V));
 };
 
+const cx = (x: Tensor) => mg.viewAsComplex(x);
+const herm = (z: mg.ComplexTensor) => mg.mul(mg.add(z, mg.adjoint(z)), 0.5);
+const cshift = (z: mg.ComplexTensor, s: number) => mg.add(z, mg.eye(z.shape[z.shape.length - 1]).mul(s));
+/** V·diag(1..k)·Vᴴ: invariant to the phases of V's columns. */
+const projectorC = (V: mg.ComplexTensor) => {
+  const k = V.shape[V.shape.length - 1];
+  return mg.matmul(mg.mul(V, mg.tensor(Array.from({ length: k }, (_, i) => i + 1))), mg.adjoint(V));
+};
+
 // Op cases shared by every backend's tests: table-driven from the op table.
 /** A gradcheck case: input shapes, how to draw inputs, and the function to check. */
 export interface Case {
@@ -129,6 +138,8 @@ export const CASES: Record<OpName, Case[]> = {
   neg: [c('matrix', [[3, 2]], mg.neg)],
   identity: [c('matrix', [[3, 2]], mg.identity)],
   exp: [c('matrix', [[3, 4]], mg.exp)],
+  sin: [c('matrix', [[3, 4]], mg.sin, { range: [-4, 4] })],
+  cos: [c('matrix', [[3, 4]], mg.cos, { range: [-4, 4] })],
   log: [c('matrix', [[3, 4]], mg.log, positive)],
   sqrt: [c('matrix', [[3, 4]], mg.sqrt, positive)],
   abs: [
@@ -349,6 +360,36 @@ export const CASES: Record<OpName, Case[]> = {
       return [value, vector];
     }),
   ],
+  // complex decompositions: checked on the real views of complex128 inputs (re and im perturbed apart)
+  complexEigh: [
+    c('hermitian: values and projector', [[4, 4, 2]], (x) => {
+      const { values, vectors } = L.eigh(herm(cx(x)));
+      return [values, projectorC(vectors).view];
+    }),
+    c('batched values', [[2, 3, 3, 2]], (x) => L.eigvalsh(herm(cx(x)))),
+  ],
+  complexSvd: [
+    c('tall', [[5, 3, 2]], (x) => {
+      const { U, S, Vh } = L.svd(cx(x));
+      return [S, projectorC(U).view, projectorC(mg.adjoint(Vh)).view];
+    }),
+    c('wide batched', [[2, 3, 4, 2]], (x) => {
+      const { U, S, Vh } = L.svd(cx(x));
+      return [S, projectorC(U).view, projectorC(mg.adjoint(Vh)).view];
+    }),
+    // gauge-invariant but sensitive to the phase of U alone: exercises the complex diagonal term
+    c('U·diag(m)·Vh', [[4, 4, 2]], (x) => {
+      const { U, Vh } = L.svd(cx(x));
+      return mg.matmul(mg.mul(U, mg.tensor([[1, 2, 3, 4]])), Vh).view;
+    }),
+    c('svdvals batched', [[2, 4, 4, 2]], (x) => L.svdvals(cx(x))),
+  ],
+  complexSolve: [
+    c('matrix rhs', [[3, 3, 2], [3, 2, 2]], (a, b) => L.solve(cshift(cx(a), 2), cx(b)).view),
+    c('vector rhs, batched', [[2, 3, 3, 2], [2, 3, 2]], (a, b) => L.solve(cshift(cx(a), 2), cx(b)).view),
+  ],
+  complexInv: [c('batched', [[2, 3, 3, 2]], (x) => L.inv(cshift(cx(x), 2)).view)],
+  complexDet: [c('batched', [[2, 3, 3, 2]], (x) => L.det(cshift(cx(x), 1)).view)],
   // exercised by every customRoot gradient (its own VJP is not supported: no second order)
   customRootVjp: [c('cubic root, elementwise', [[3], [3]], (a, b) => cubicRoot(mg.add(mg.abs(a), 0.5), b))],
 };

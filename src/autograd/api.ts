@@ -1,5 +1,7 @@
 import { MatgradError, MatgradShapeError } from '../errors.js';
-import { type DType, DEFAULT_DTYPE } from './dtype.js';
+import * as C from './complex.js';
+import { type AnyLike, type AnyTensor, ComplexTensor } from './complex.js';
+import { type ComplexDType, type DType, DEFAULT_DTYPE } from './dtype.js';
 import { evaluate } from './jit.js';
 import { type Attrs, isConst, makeNode } from './node.js';
 import { OPS, type OpName } from './ops.js';
@@ -31,23 +33,35 @@ function lift(values: readonly TensorLike[]): Tensor[] {
   return values.map((v) => (v instanceof Tensor ? v : scalar(v, { dtype })));
 }
 function need(op: string, x: unknown): Tensor {
+  if (x instanceof ComplexTensor) throw C.notForComplex(op, [x]);
   if (!(x instanceof Tensor))
     throw new MatgradError(`${op}: expected a Tensor, got ${x === null ? 'null' : typeof x}`);
   return x;
 }
-const binary =
-  (op: OpName) =>
-  (a: TensorLike, b: TensorLike): Tensor =>
-    one(op, lift([a, b]));
-const unary =
-  (op: OpName) =>
-  (x: Tensor): Tensor =>
-    one(op, [need(op, x)]);
+const anyComplex = (xs: readonly unknown[]) => xs.some((x) => x instanceof ComplexTensor);
 
-export const add = binary('add');
-export const sub = binary('sub');
-export const mul = binary('mul');
-export const div = binary('div');
+/** An op on real tensors that also takes complex ones (any complex operand: the complex version). */
+interface Binary {
+  (a: TensorLike, b: TensorLike): Tensor;
+  (a: AnyLike, b: AnyLike): ComplexTensor;
+}
+interface Unary {
+  (x: Tensor): Tensor;
+  (x: ComplexTensor): ComplexTensor;
+}
+const binary = (op: OpName, complex?: (a: AnyLike, b: AnyLike) => ComplexTensor): Binary =>
+  ((a: AnyLike, b: AnyLike) => {
+    if (!anyComplex([a, b])) return one(op, lift([a as TensorLike, b as TensorLike]));
+    if (!complex) throw C.notForComplex(op, [a, b]);
+    return complex(a, b);
+  }) as Binary;
+const unary = (op: OpName, complex?: (z: ComplexTensor) => ComplexTensor): Unary =>
+  ((x: AnyTensor) => (complex && x instanceof ComplexTensor ? complex(x) : one(op, [need(op, x)]))) as Unary;
+
+export const add = binary('add', C.add);
+export const sub = binary('sub', C.sub);
+export const mul = binary('mul', C.mul);
+export const div = binary('div', C.div);
 export const maximum = binary('maximum');
 export const minimum = binary('minimum');
 export const gt = binary('gt');
@@ -55,41 +69,65 @@ export const ge = binary('ge');
 export const lt = binary('lt');
 export const le = binary('le');
 export const eq = binary('eq');
-export const where = (cond: TensorLike, a: TensorLike, b: TensorLike): Tensor =>
-  one('where', lift([cond, a, b]));
+export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor;
+export function where(cond: TensorLike, a: AnyLike, b: AnyLike): ComplexTensor;
+export function where(cond: TensorLike, a: AnyLike, b: AnyLike): AnyTensor {
+  if (anyComplex([a, b])) return C.where(cond, a, b);
+  return one('where', lift([cond, a as TensorLike, b as TensorLike]));
+}
 
-export const neg = unary('neg');
+export const neg = unary('neg', C.neg);
 export const identity = unary('identity');
-export const exp = unary('exp');
+export const exp = unary('exp', C.exp);
+export const sin = unary('sin');
+export const cos = unary('cos');
 export const log = unary('log');
 export const sqrt = unary('sqrt');
-export const abs = unary('abs');
+/** |x|; for a complex tensor the (real) modulus. */
+export function abs(x: AnyTensor): Tensor {
+  return x instanceof ComplexTensor ? C.abs(x) : one('abs', [need('abs', x)]);
+}
 export const sign = unary('sign');
-export const square = unary('square');
-export const transpose = unary('transpose');
-export const diag = unary('diag');
-export const trace = unary('trace');
+export const square = unary('square', C.square);
+export const transpose = unary('transpose', C.transpose);
+export const diag = unary('diag', C.diag);
+export const trace = unary('trace', C.trace);
 
 export function pow(x: Tensor, exponent: number): Tensor {
   if (typeof exponent !== 'number') throw new MatgradError('pow: the exponent must be a number');
   return one('pow', [need('pow', x)], { exponent });
 }
-export function cast(x: Tensor, dtype: DType): Tensor {
-  return need('cast', x).dtype === dtype ? x : one('cast', [x], { dtype });
+export function cast(x: Tensor, dtype: DType): Tensor;
+export function cast(x: ComplexTensor, dtype: ComplexDType): ComplexTensor;
+export function cast(x: AnyTensor, dtype: DType | ComplexDType): AnyTensor {
+  if (x instanceof ComplexTensor) return C.cast(x, dtype as ComplexDType);
+  return need('cast', x).dtype === dtype ? x : one('cast', [x], { dtype: dtype as DType });
 }
-export const broadcastTo = (x: Tensor, shape: readonly number[]): Tensor =>
-  one('broadcastTo', [need('broadcastTo', x)], { shape: [...shape] });
+export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor;
+export function broadcastTo(x: ComplexTensor, shape: readonly number[]): ComplexTensor;
+export function broadcastTo(x: AnyTensor, shape: readonly number[]): AnyTensor {
+  return x instanceof ComplexTensor ? C.broadcastTo(x, shape) : one('broadcastTo', [need('broadcastTo', x)], { shape: [...shape] });
+}
 
-function reduce(op: 'sum' | 'mean' | 'max') {
-  return (x: Tensor, axis?: number | readonly number[], keepdims = false): Tensor =>
-    one(op, [need(op, x)], { axes: normalizeAxes(op, axis, x.shape.length), keepdims });
+interface Reduce {
+  (x: Tensor, axis?: number | readonly number[], keepdims?: boolean): Tensor;
+  (x: ComplexTensor, axis?: number | readonly number[], keepdims?: boolean): ComplexTensor;
 }
-export const sum = reduce('sum');
-export const mean = reduce('mean');
+function reduce(op: 'sum' | 'mean' | 'max', complex?: typeof C.sum): Reduce {
+  return ((x: AnyTensor, axis?: number | readonly number[], keepdims = false) =>
+    complex && x instanceof ComplexTensor
+      ? complex(x, axis, keepdims)
+      : one(op, [need(op, x)], { axes: normalizeAxes(op, axis, x.shape.length), keepdims })) as Reduce;
+}
+export const sum = reduce('sum', C.sum);
+export const mean = reduce('mean', C.mean);
 export const max = reduce('max');
 
 /** Reshape; one dim may be -1 (inferred). */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+export function reshape(x: Tensor, shape: readonly number[]): Tensor;
+export function reshape(x: ComplexTensor, shape: readonly number[]): ComplexTensor;
+export function reshape(x: AnyTensor, shape: readonly number[]): AnyTensor {
+  if (x instanceof ComplexTensor) return C.reshape(x, shape);
   need('reshape', x);
   const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
   const target = shape.map((d) => (d === -1 ? x.size / known : d));
@@ -102,32 +140,48 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 }
 
 /** `size[i] = -1` takes the rest of axis i, like tfjs. */
-export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor {
-  need('slice', x);
+export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor;
+export function slice(x: ComplexTensor, begin: readonly number[], size: readonly number[]): ComplexTensor;
+export function slice(x: AnyTensor, begin: readonly number[], size: readonly number[]): AnyTensor {
   const s = size.map((d, i) => (d === -1 ? x.shape[i] - begin[i] : d));
+  if (x instanceof ComplexTensor) return C.slice(x, begin, s);
+  need('slice', x);
   return one('slice', [x], { begin: [...begin], size: s });
 }
 export const pad = (x: Tensor, begin: readonly number[], shape: readonly number[]): Tensor =>
   one('pad', [x], { begin: [...begin], shape: [...shape] });
-export const concat = (xs: readonly Tensor[], axis = 0): Tensor =>
-  apply(
+export function concat(xs: readonly Tensor[], axis?: number): Tensor;
+export function concat(xs: readonly AnyTensor[], axis?: number): ComplexTensor;
+export function concat(xs: readonly AnyTensor[], axis = 0): AnyTensor {
+  if (anyComplex(xs)) return C.concat(xs, axis);
+  return apply(
     'concat',
     xs.map((x) => need('concat', x)),
     { axis },
   )[0];
-export const diagEmbed = (v: Tensor, rows?: number, cols?: number): Tensor =>
-  one('diagEmbed', [need('diagEmbed', v)], { rows, cols });
+}
+export function diagEmbed(v: Tensor, rows?: number, cols?: number): Tensor;
+export function diagEmbed(v: ComplexTensor, rows?: number, cols?: number): ComplexTensor;
+export function diagEmbed(v: AnyTensor, rows?: number, cols?: number): AnyTensor {
+  return v instanceof ComplexTensor ? C.diagEmbed(v, rows, cols) : one('diagEmbed', [need('diagEmbed', v)], { rows, cols });
+}
 export const outer = (a: Tensor, b: Tensor): Tensor => one('outer', [need('outer', a), need('outer', b)]);
-export const mse = (a: TensorLike, b: TensorLike): Tensor => one('mse', lift([a, b]));
+/** Mean squared error; for complex operands mean |a − b|² (a real scalar). */
+export const mse = (a: AnyLike, b: AnyLike): Tensor =>
+  anyComplex([a, b]) ? C.mse(a, b) : one('mse', lift([a as TensorLike, b as TensorLike]));
 
 /** matmul with optional transposes of either operand, without materializing them. */
 export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   return one('matmul', [a, b], { transA, transB });
 }
 /** NumPy/PyTorch matmul: batch dims broadcast; a 1-D operand is a row (left) or column (right) vector. */
-export function matmul(a: Tensor, b: Tensor): Tensor {
-  need('matmul', a);
-  need('matmul', b);
+export function matmul(a: Tensor, b: Tensor): Tensor;
+export function matmul(a: AnyTensor, b: AnyTensor): ComplexTensor;
+export function matmul(a: AnyTensor, b: AnyTensor): AnyTensor {
+  if (anyComplex([a, b])) return C.matmul(a, b);
+  return realMatmul(need('matmul', a), need('matmul', b));
+}
+function realMatmul(a: Tensor, b: Tensor): Tensor {
   if (a.rank === 0 || b.rank === 0) {
     throw new MatgradShapeError(
       `matmul: both inputs need at least 1 dim, got ${fmt(a.shape)} and ${fmt(b.shape)}`,
@@ -145,3 +199,21 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 export function materialize(t: Tensor): Tensor {
   return evaluate([t])[0];
 }
+
+// complex numbers: creation, parts, conjugation (see complex.ts)
+export {
+  adjoint,
+  type AnyLike,
+  type AnyTensor,
+  complex,
+  type ComplexCreateOptions,
+  ComplexTensor,
+  complexTensor,
+  conj,
+  imag,
+  randomComplex,
+  real,
+  reciprocal,
+  viewAsComplex,
+  viewAsReal,
+} from './complex.js';

@@ -1,6 +1,6 @@
 import { MatgradDTypeError } from '../errors.js';
 
-/** Real dtypes today; complex dtypes (interleaved re/im) extend this table with `components: 2`. */
+/** The real dtypes: every graph tensor has one (complex tensors travel as real views, see below). */
 export const DTYPES = {
   float64: { array: Float64Array, bytes: 8, components: 1 },
   float32: { array: Float32Array, bytes: 4, components: 1 },
@@ -34,3 +34,17 @@ export function commonDType(op: string, dtypes: DType[]): DType {
   }
   return first;
 }
+
+/**
+ * Complex dtypes: interleaved (re, im) storage, i.e. a complex tensor of shape S is held as a real
+ * tensor of shape [...S, 2] of its `real` dtype (torch.view_as_real). Graphs, compilers and backends
+ * only ever see that real view (src/autograd/complex.ts).
+ */
+export const COMPLEX_DTYPES = {
+  complex64: { real: 'float32', components: 2 },
+  complex128: { real: 'float64', components: 2 },
+} as const satisfies Record<string, { real: DType; components: 2 }>;
+
+export type ComplexDType = keyof typeof COMPLEX_DTYPES;
+export const complexDTypeOf = (real: DType): ComplexDType => (real === 'float32' ? 'complex64' : 'complex128');
+export const isComplexDType = (x: unknown): x is ComplexDType => typeof x === 'string' && x in COMPLEX_DTYPES;

@@ -1,6 +1,7 @@
 import { MatgradError, MatgradShapeError } from '../errors.js';
 import * as F from './api.js';
-import { checkTensorArgs, outputsOf, programCache } from './jit.js';
+import { type AnyTensor, ComplexTensor, like, toReal } from './complex.js';
+import { checkTensorArgs, fromProgramArgs, outputsOf, programCache, toProgramArgs } from './jit.js';
 import { type Node, topoSort } from './node.js';
 import { OPS } from './ops.js';
 import { fmt } from './shape.js';
@@ -56,46 +57,50 @@ function scalarOutput(what: string, result: unknown): Tensor {
 }
 
 /** Value and gradients of a scalar function, symbolically (for use inside another trace). */
-function symbolic(what: string, fn: (...args: Tensor[]) => Tensor, args: readonly Tensor[]) {
-  const proxies = args.map((a) => F.identity(a)); // a fresh node per argument: this grad's own inputs
+function symbolic(what: string, fn: (...args: AnyTensor[]) => Tensor, args: readonly AnyTensor[]) {
+  // a fresh node per argument: this grad's own inputs (complex ones: a fresh real view)
+  const proxies = args.map((a) => like(F.identity(toReal(a)), a instanceof ComplexTensor));
   const value = scalarOutput(what, fn(...proxies));
-  const grads = backward([value], [ones(value.shape, { dtype: value.dtype })], proxies).map(
-    (g, i) => g ?? zeros(args[i].shape, { dtype: args[i].dtype }),
+  const reals = proxies.map(toReal);
+  const grads = backward([value], [ones(value.shape, { dtype: value.dtype })], reals).map((g, i) =>
+    like(g ?? zeros(reals[i].shape, { dtype: reals[i].dtype }), args[i] instanceof ComplexTensor),
   );
   return { value, grads };
 }
 
-export interface ValueAndGrad {
+/** A scalar's value and its gradient for each argument (a complex argument's gradient is complex). */
+export interface ValueAndGrad<G extends readonly AnyTensor[] = Tensor[]> {
   value: Tensor;
-  grads: Tensor[];
+  grads: G;
 }
 
 /**
  * `mg.valueAndGrad(f)(...xs)`: f's scalar value and its gradient with respect to every argument.
  * Concrete arguments run a program compiled once per argument signature; traced arguments (inside
- * another trace, e.g. grad of grad) build the gradient graph instead.
+ * another trace, e.g. grad of grad) build the gradient graph instead. For complex arguments the
+ * gradient follows PyTorch: ∂L/∂Re z + i·∂L/∂Im z.
  */
-export function valueAndGrad(fn: (...args: Tensor[]) => Tensor): (...args: Tensor[]) => ValueAndGrad {
+export function valueAndGrad<A extends AnyTensor[] = Tensor[]>(fn: (...args: A) => Tensor): (...args: A) => ValueAndGrad<A> {
   if (typeof fn !== 'function') throw new MatgradError('valueAndGrad: expected a function');
-  const run = programCache((inputs) => {
-    const { value, grads } = symbolic('valueAndGrad', fn, inputs);
-    return { outputs: [value, ...grads], meta: null };
+  const f = fn as unknown as (...args: AnyTensor[]) => Tensor;
+  const run = programCache((inputs, tag) => {
+    const { value, grads } = symbolic('valueAndGrad', f, fromProgramArgs(inputs, tag));
+    return { outputs: [value, ...grads.map(toReal)], meta: null };
   });
-  return (...args) => {
+  return ((...args: AnyTensor[]) => {
     const xs = checkTensorArgs('valueAndGrad', args);
-    if (!xs.every((x) => x.isConcrete)) return symbolic('valueAndGrad', fn, xs);
-    const { outs } = run(xs);
-    return { value: outs[0], grads: outs.slice(1) };
-  };
+    if (!xs.every((x) => x.isConcrete)) return symbolic('valueAndGrad', f, xs);
+    const { reals, tag } = toProgramArgs(xs);
+    const { outs } = run(reals, tag);
+    return { value: outs[0], grads: outs.slice(1).map((g, i) => like(g, tag[i] === 'c')) };
+  }) as unknown as (...args: A) => ValueAndGrad<A>;
 }
 
 /** `mg.grad(f)(...xs)`: the gradient (one argument) or gradients (several) of a scalar function. */
-export function grad<A extends Tensor[]>(
-  fn: (...args: A) => Tensor,
-): (...args: A) => A extends [Tensor] ? Tensor : Tensor[] {
-  const vg = valueAndGrad(fn as (...args: Tensor[]) => Tensor);
-  return ((...args: Tensor[]) => {
+export function grad<A extends AnyTensor[]>(fn: (...args: A) => Tensor): (...args: A) => A extends [infer X] ? X : A {
+  const vg = valueAndGrad(fn);
+  return ((...args: A) => {
     const { grads } = vg(...args);
     return args.length === 1 ? grads[0] : grads;
-  }) as unknown as (...args: A) => A extends [Tensor] ? Tensor : Tensor[];
+  }) as unknown as (...args: A) => A extends [infer X] ? X : A;
 }

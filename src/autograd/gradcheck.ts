@@ -1,7 +1,8 @@
 import { MatgradDTypeError } from '../errors.js';
 import * as F from './api.js';
 import { valueAndGrad } from './grad.js';
-import { jit, outputsOf } from './jit.js';
+import { type AnyTensor, toReal } from './complex.js';
+import { anyOutputsOf, fromProgramArgs, jit, toProgramArgs } from './jit.js';
 import { fromArray, random, rng, type Tensor } from './tensor.js';
 
 export interface GradcheckOptions {
@@ -38,21 +39,22 @@ export interface GradcheckResult {
  * random directions. Functions with several or non-scalar outputs are checked through a fixed random
  * projection Σ wₖ·fₖ(x), which tests every output's VJP.
  */
-export function gradcheck(
-  fn: (...xs: Tensor[]) => Tensor | readonly Tensor[],
-  inputs: readonly Tensor[],
+export function gradcheck<A extends AnyTensor[]>(
+  fn: (...xs: A) => AnyTensor | readonly AnyTensor[],
+  anyInputs: readonly AnyTensor[],
   opts: GradcheckOptions = {},
 ): GradcheckResult {
   const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, directions = 3, maxElements = 64, seed = 0 } = opts;
-  inputs.forEach((x, i) => {
-    if (x.dtype !== 'float64')
-      throw new MatgradDTypeError(`gradcheck: input ${i} is ${x.dtype}; finite differences need float64`);
+  anyInputs.forEach((x, i) => {
+    if (x.dtype !== 'float64' && x.dtype !== 'complex128')
+      throw new MatgradDTypeError(`gradcheck: input ${i} is ${x.dtype}; finite differences need float64 or complex128`);
   });
-  const weights = outputsOf('gradcheck', fn(...inputs)).map((y, k) =>
-    random(y.shape, { seed: seed + 101 * k + 7, dist: 'normal' }),
-  );
+  // complex inputs and outputs are checked through their real views (re and im perturbed separately)
+  const { reals: inputs, tag } = toProgramArgs(anyInputs);
+  const outputs = (xs: Tensor[]) => anyOutputsOf('gradcheck', (fn as (...a: AnyTensor[]) => unknown)(...fromProgramArgs(xs, tag))).map(toReal);
+  const weights = outputs(inputs).map((y, k) => random(y.shape, { seed: seed + 101 * k + 7, dist: 'normal' }));
   const projected = (...xs: Tensor[]) =>
-    outputsOf('gradcheck', fn(...xs))
+    outputs(xs)
       .map((y, k) => F.sum(F.mul(y, weights[k])))
       .reduce((a, b) => F.add(a, b));
   const forward = jit(projected);

@@ -2,6 +2,7 @@ import { CpuBackend, cpu } from '../backends/cpu/index.js';
 import type { Executable } from '../backends/backend.js';
 import { MatgradError, MatgradLinalgError } from '../errors.js';
 import { FAILURE_REASONS, takeFailure } from '../linalg/status.js';
+import { type AnyTensor, ComplexTensor, complexMask, like, toReal } from './complex.js';
 import { compile } from './compile.js';
 import type { DType } from './dtype.js';
 import { isConst, makeNode } from './node.js';
@@ -69,42 +70,51 @@ function runChecked(exe: Executable): void {
   if (f) throw new MatgradLinalgError(`linalg.${f.op}`, f.index, FAILURE_REASONS[f.op] ?? 'failed');
 }
 
-export function checkTensorArgs(what: string, args: readonly unknown[]): Tensor[] {
+/** Arguments checked to be tensors (complex ones included: programs see their real views). */
+export function checkTensorArgs(what: string, args: readonly unknown[]): AnyTensor[] {
   args.forEach((a, i) => {
-    if (!(a instanceof Tensor))
+    if (!(a instanceof Tensor || a instanceof ComplexTensor))
       throw new MatgradError(
         `${what}: argument ${i} must be a Tensor, got ${a === null ? 'null' : typeof a}`,
       );
   });
-  return args as Tensor[];
+  return args as AnyTensor[];
 }
 
-export type TensorFn = (...args: Tensor[]) => Tensor | readonly Tensor[];
+export type TensorFn = (...args: never[]) => AnyTensor | readonly AnyTensor[];
 
-/** The outputs of `fn` as a list, checked to be tensors. */
-export function outputsOf(what: string, result: unknown): Tensor[] {
+/** The outputs of `fn` as a list, checked to be tensors (complex ones allowed). */
+export function anyOutputsOf(what: string, result: unknown): AnyTensor[] {
   const list = Array.isArray(result) ? result : [result];
   list.forEach((t, i) => {
-    if (!(t instanceof Tensor))
+    if (!(t instanceof Tensor || t instanceof ComplexTensor))
       throw new MatgradError(
         `${what}: the function must return a Tensor or a list of Tensors (output ${i} is ${typeof t})`,
       );
   });
+  return list as AnyTensor[];
+}
+/** The outputs of `fn` as a list of real tensors. */
+export function outputsOf(what: string, result: unknown): Tensor[] {
+  const list = anyOutputsOf(what, result);
+  const z = list.find((t): t is ComplexTensor => t instanceof ComplexTensor);
+  if (z) throw new MatgradError(`${what}: the function must return real tensors, got a ${z.dtype} one; take mg.real, mg.imag or mg.abs of it`);
   return list as Tensor[];
 }
 
 /**
- * A cache of compiled programs for one function, keyed by argument shapes and dtypes: the function is
- * traced once per signature; later calls only copy inputs in and outputs out.
+ * A cache of compiled programs for one function, keyed by argument shapes and dtypes (and `tag`,
+ * which tells complex arguments from their real views): the function is traced once per signature;
+ * later calls only copy inputs in and outputs out.
  */
-export function programCache<T>(build: (inputs: Tensor[]) => { outputs: Tensor[]; meta: T }) {
+export function programCache<T>(build: (inputs: Tensor[], tag: string) => { outputs: Tensor[]; meta: T }) {
   const cache = new Map<string, { exe: Executable; meta: T; shapes: Shape[] }>();
-  const run = (args: readonly Tensor[]): { outs: Tensor[]; meta: T } => {
-    const key = signature(args);
+  const run = (args: readonly Tensor[], tag = ''): { outs: Tensor[]; meta: T } => {
+    const key = `${signature(args)}|${tag}`;
     let entry = cache.get(key);
     if (!entry) {
       const inputs = args.map((a) => inputTensor(a.shape, a.dtype));
-      const { outputs, meta } = build(inputs);
+      const { outputs, meta } = build(inputs, tag);
       entry = { exe: cpu.compile(compile(inputs, outputs)), meta, shapes: outputs.map((o) => o.shape) };
       cache.set(key, entry);
     }
@@ -121,20 +131,31 @@ export function programCache<T>(build: (inputs: Tensor[]) => { outputs: Tensor[]
   return Object.assign(run, { dispose });
 }
 
+/** The arguments as a program sees them, and the tag that tells which were complex. */
+export function toProgramArgs(xs: readonly AnyTensor[]): { reals: Tensor[]; tag: string } {
+  return { reals: xs.map(toReal), tag: complexMask(xs) };
+}
+/** A program's real inputs, given back to user code in their original (real or complex) form. */
+export const fromProgramArgs = (inputs: readonly Tensor[], tag: string): AnyTensor[] => inputs.map((t, i) => like(t, tag[i] === 'c'));
+
 /** A function compiled per input signature; `dispose()` frees its programs. */
 export type Jitted<F> = F & { dispose(): void };
 
 /** `mg.jit(f)`: traces f once per input signature and runs the compiled program on later calls. */
 export function jit<F extends TensorFn>(fn: F): Jitted<F> {
-  const run = programCache((inputs) => {
-    const result = fn(...inputs);
-    return { outputs: outputsOf('jit', result), meta: Array.isArray(result) };
+  const f = fn as unknown as (...args: AnyTensor[]) => AnyTensor | readonly AnyTensor[];
+  const run = programCache((inputs, tag) => {
+    const result = f(...fromProgramArgs(inputs, tag));
+    const outputs = anyOutputsOf('jit', result);
+    return { outputs: outputs.map(toReal), meta: { isList: Array.isArray(result), complex: outputs.map((o) => o instanceof ComplexTensor) } };
   });
-  const call = (...args: Tensor[]) => {
+  const call = (...args: AnyTensor[]) => {
     const xs = checkTensorArgs('jit', args);
-    if (!xs.every((x) => x.isConcrete)) return fn(...xs); // inside another trace: inline
-    const { outs, meta: isList } = run(xs);
-    return isList ? outs : outs[0];
+    if (!xs.every((x) => x.isConcrete)) return f(...xs); // inside another trace: inline
+    const { reals, tag } = toProgramArgs(xs);
+    const { outs, meta } = run(reals, tag);
+    const results = outs.map((o, i) => like(o, meta.complex[i]));
+    return meta.isList ? results : results[0];
   };
   return Object.assign(call, { dispose: run.dispose }) as unknown as Jitted<F>;
 }

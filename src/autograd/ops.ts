@@ -153,6 +153,8 @@ export type OpName =
   | 'neg'
   | 'identity'
   | 'exp'
+  | 'sin'
+  | 'cos'
   | 'log'
   | 'sqrt'
   | 'abs'
@@ -255,6 +257,16 @@ export const OPS: { readonly [K in OpName]: OpDef } = {
     1,
     ([a]) => `Math.exp(${a})`,
     unary((g, _x, y) => F.mul(g, y)),
+  ),
+  sin: elementwise(
+    1,
+    ([a]) => `Math.sin(${a})`,
+    unary((g, x) => F.mul(g, F.cos(x))),
+  ),
+  cos: elementwise(
+    1,
+    ([a]) => `Math.cos(${a})`,
+    unary((g, x) => F.neg(F.mul(g, F.sin(x)))),
   ),
   log: elementwise(
     1,

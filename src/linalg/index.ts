@@ -1,5 +1,7 @@
 // mg.linalg: batched dense linear algebra with gradients (leading dims are batch dims).
 import * as F from '../autograd/api.js';
+import * as C from '../autograd/complex.js';
+import { type AnyTensor, ComplexTensor } from '../autograd/complex.js';
 import { broadcastShapes, fmt } from '../autograd/shape.js';
 import { customRoot } from '../autograd/implicit.js';
 import { Tensor } from '../autograd/tensor.js';
@@ -8,26 +10,48 @@ import { MatgradError, MatgradShapeError } from '../errors.js';
 export { DEGENERACY_RTOL } from './ops.js';
 
 function need(op: string, x: unknown): Tensor {
+  if (x instanceof ComplexTensor) throw C.notForComplex(`linalg.${op}`, [x]);
   if (!(x instanceof Tensor)) throw new MatgradError(`linalg.${op}: expected a Tensor, got ${x === null ? 'null' : typeof x}`);
   return x;
 }
 
-/** Symmetric eigendecomposition (lower triangle read, like torch): values ascending, vectors in columns. */
-export function eigh(A: Tensor): { values: Tensor; vectors: Tensor } {
+const view = (z: ComplexTensor) => z.view;
+const complexOut = (t: Tensor) => ComplexTensor.fromView(t);
+
+/**
+ * Symmetric (Hermitian for complex A) eigendecomposition, reading the lower triangle like torch:
+ * values ascending (real), orthonormal vectors in columns (complex ones: largest component real > 0).
+ */
+export function eigh(A: Tensor): { values: Tensor; vectors: Tensor };
+export function eigh(A: ComplexTensor): { values: Tensor; vectors: ComplexTensor };
+export function eigh(A: AnyTensor): { values: Tensor; vectors: AnyTensor } {
+  if (A instanceof ComplexTensor) {
+    const [values, vectors] = F.apply('complexEigh', [view(A)]);
+    return { values, vectors: complexOut(vectors) };
+  }
   const [values, vectors] = F.apply('eigh', [need('eigh', A)]);
   return { values, vectors };
 }
-export const eigvalsh = (A: Tensor): Tensor => F.apply('eigvalsh', [need('eigvalsh', A)])[0];
+export const eigvalsh = (A: AnyTensor): Tensor => (A instanceof ComplexTensor ? eigh(A).values : F.apply('eigvalsh', [need('eigvalsh', A)])[0]);
 
-/** Reduced SVD A = U·diag(S)·Vh, singular values descending. */
-export function svd(A: Tensor): { U: Tensor; S: Tensor; Vh: Tensor } {
+/** Reduced SVD A = U·diag(S)·Vh, singular values descending (real for complex A too). */
+export function svd(A: Tensor): { U: Tensor; S: Tensor; Vh: Tensor };
+export function svd(A: ComplexTensor): { U: ComplexTensor; S: Tensor; Vh: ComplexTensor };
+export function svd(A: AnyTensor): { U: AnyTensor; S: Tensor; Vh: AnyTensor } {
+  if (A instanceof ComplexTensor) {
+    const [U, S, Vh] = F.apply('complexSvd', [view(A)]);
+    return { U: complexOut(U), S, Vh: complexOut(Vh) };
+  }
   const [U, S, Vh] = F.apply('svd', [need('svd', A)]);
   return { U, S, Vh };
 }
-export const svdvals = (A: Tensor): Tensor => F.apply('svdvals', [need('svdvals', A)])[0];
+export const svdvals = (A: AnyTensor): Tensor => (A instanceof ComplexTensor ? svd(A).S : F.apply('svdvals', [need('svdvals', A)])[0]);
 
-/** Solves A·X = B (LU with partial pivoting); B may be a vector [..., n]; batch dims broadcast. */
-export function solve(A: Tensor, B: Tensor): Tensor {
+/** Solves A·X = B (LU with partial pivoting); B may be a vector [..., n]; batch dims broadcast; complex A or B: complex X. */
+export function solve(A: Tensor, B: Tensor): Tensor;
+export function solve(A: AnyTensor, B: AnyTensor): ComplexTensor;
+export function solve(A: AnyTensor, B: AnyTensor): AnyTensor {
+  if (A instanceof ComplexTensor || B instanceof ComplexTensor) return complexSolve(A, B);
   need('solve', A);
   need('solve', B);
   if (A.rank < 2) throw new MatgradShapeError(`linalg.solve: A must be a (batch of) matrices, got ${fmt(A.shape)}`);
@@ -41,7 +65,24 @@ export function solve(A: Tensor, B: Tensor): Tensor {
   const X = A.isConcrete && B.isConcrete ? F.materialize(lazy) : lazy;
   return vector ? F.reshape(X, X.shape.slice(0, -1)) : X;
 }
-export const inv = (A: Tensor): Tensor => F.apply('inv', [need('inv', A)])[0];
+function complexSolve(A0: AnyTensor, B0: AnyTensor): ComplexTensor {
+  const [A, B] = [A0, B0].map((x) => (x instanceof ComplexTensor ? x : C.complex(need('solve', x), F.mul(x, 0))));
+  if (A.rank < 2) throw new MatgradShapeError(`linalg.solve: A must be a (batch of) matrices, got ${fmt(A.shape)}`);
+  const vector = B.rank === A.rank - 1 || B.rank === 1;
+  const B2 = vector ? C.reshape(B, [...B.shape, 1]) : B;
+  const batch = broadcastShapes('linalg.solve', [A.shape.slice(0, -2), B2.shape.slice(0, -2)]);
+  const Ab = C.broadcastTo(A, [...batch, ...A.shape.slice(-2)]).view;
+  const Bb = C.broadcastTo(B2, [...batch, ...B2.shape.slice(-2)]).view;
+  const lazy = F.apply('complexSolve', [Ab, Bb])[0];
+  const X = complexOut(A.isConcrete && B.isConcrete ? F.materialize(lazy) : lazy);
+  return vector ? C.reshape(X, X.shape.slice(0, -1)) : X;
+}
+
+export function inv(A: Tensor): Tensor;
+export function inv(A: ComplexTensor): ComplexTensor;
+export function inv(A: AnyTensor): AnyTensor {
+  return A instanceof ComplexTensor ? complexOut(F.apply('complexInv', [view(A)])[0]) : F.apply('inv', [need('inv', A)])[0];
+}
 /** Lower Cholesky factor L (A = L·Lᵀ), reading the lower triangle. */
 export const cholesky = (A: Tensor): Tensor => F.apply('cholesky', [need('cholesky', A)])[0];
 /** Reduced Householder QR, diag(R) ≥ 0. */
@@ -49,7 +90,11 @@ export function qr(A: Tensor): { Q: Tensor; R: Tensor } {
   const [Q, R] = F.apply('qr', [need('qr', A)]);
   return { Q, R };
 }
-export const det = (A: Tensor): Tensor => F.apply('det', [need('det', A)])[0];
+export function det(A: Tensor): Tensor;
+export function det(A: ComplexTensor): ComplexTensor;
+export function det(A: AnyTensor): AnyTensor {
+  return A instanceof ComplexTensor ? complexOut(F.apply('complexDet', [view(A)])[0]) : F.apply('det', [need('det', A)])[0];
+}
 export function slogdet(A: Tensor): { sign: Tensor; logabsdet: Tensor } {
   const [sign, logabsdet] = F.apply('slogdet', [need('slogdet', A)]);
   return { sign, logabsdet };

@@ -7,9 +7,10 @@ import { fmt, type Shape, sizeOf } from '../autograd/shape.js';
 import { type Tensor, tensor } from '../autograd/tensor.js';
 import { MatgradShapeError } from '../errors.js';
 import * as K from './kernels.js';
+import { COMPLEX_LINALG_OPS, type ComplexLinalgOpName } from './complex-ops.js';
 import { noteFailure } from './status.js';
 
-export type LinalgOpName = 'eigh' | 'svd' | 'solve' | 'inv' | 'cholesky' | 'qr' | 'det' | 'slogdet' | 'eig' | 'eigvalsh' | 'svdvals';
+export type LinalgOpName = 'eigh' | 'svd' | 'solve' | 'inv' | 'cholesky' | 'qr' | 'det' | 'slogdet' | 'eig' | 'eigvalsh' | 'svdvals' | ComplexLinalgOpName;
 
 /**
  * Eigen/singular value pairs closer than this (relative to the largest magnitude) count as degenerate:
@@ -18,16 +19,16 @@ export type LinalgOpName = 'eigh' | 'svd' | 'solve' | 'inv' | 'cholesky' | 'qr' 
  */
 export const DEGENERACY_RTOL: Record<DType, number> = { float64: 1e-10, float32: 1e-5 };
 
-function matrixDims(op: string, x: TensorInfo, square = true): { batch: number[]; m: number; n: number } {
+export function matrixDims(op: string, x: TensorInfo, square = true): { batch: number[]; m: number; n: number } {
   if (x.shape.length < 2) throw new MatgradShapeError(`linalg.${op}: input must be a (batch of) matrices, got ${fmt(x.shape)}`);
   const [m, n] = x.shape.slice(-2);
   if (square && m !== n) throw new MatgradShapeError(`linalg.${op}: input must be square, got ${fmt(x.shape)}`);
   return { batch: [...x.shape.slice(0, -2)], m, n };
 }
-const batchSize = (shape: Shape, trailing: number) => sizeOf(shape.slice(0, shape.length - trailing));
+export const batchSize = (shape: Shape, trailing: number) => sizeOf(shape.slice(0, shape.length - trailing));
 
 /** A kernel call with the batch size and matrix sizes baked into the bound closure. */
-const call = (k: CpuKernelArgs, fn: (...arrays: never[]) => void): string =>
+export const call = (k: CpuKernelArgs, fn: (...arrays: never[]) => void): string =>
   `${k.bind(fn)}(${[...k.ins, ...k.outs].map((a) => a.name).join(', ')});`;
 
 // ---- gradient helpers --------------------------------------------------------------------------
@@ -35,16 +36,16 @@ const call = (k: CpuKernelArgs, fn: (...arrays: never[]) => void): string =>
 const T = (x: Tensor) => F.transpose(x);
 const mm = (a: Tensor, b: Tensor) => F.matmul(a, b);
 /** Row vector λⱼ minus column vector λᵢ: E[i, j] = λⱼ − λᵢ. */
-const gaps = (lam: Tensor) => F.sub(F.reshape(lam, [...lam.shape.slice(0, -1), 1, lam.shape[lam.shape.length - 1]]), F.reshape(lam, [...lam.shape, 1]));
+export const gaps = (lam: Tensor) => F.sub(F.reshape(lam, [...lam.shape.slice(0, -1), 1, lam.shape[lam.shape.length - 1]]), F.reshape(lam, [...lam.shape, 1]));
 
 /** 1/E with degenerate pairs (and the diagonal) set to 0, never dividing by 0 (safe to differentiate again). */
-function safeInverseGaps(E: Tensor, scale: Tensor): Tensor {
+export function safeInverseGaps(E: Tensor, scale: Tensor): Tensor {
   const tol = F.mul(F.reshape(scale, [...scale.shape, 1, 1]), DEGENERACY_RTOL[E.dtype]);
   const ok = F.gt(F.abs(E), F.add(tol, 1e-300));
   return F.where(ok, F.div(1, F.where(ok, E, 1)), 0);
 }
 /** x⁺: 1/x where x is clearly non-zero, else 0 (pseudo-inverse of a diagonal). */
-function safeReciprocal(x: Tensor): Tensor {
+export function safeReciprocal(x: Tensor): Tensor {
   const scale = F.max(F.abs(x), -1, true);
   const ok = F.gt(F.abs(x), F.add(F.mul(scale, DEGENERACY_RTOL[x.dtype]), 1e-300));
   return F.where(ok, F.div(1, F.where(ok, x, 1)), 0);
@@ -285,5 +286,6 @@ export const LINALG_OPS: { readonly [K in LinalgOpName]: OpDef } = {
   },
   eigvalsh: { kind: 'composite', expand: ([a]) => F.apply('eigh', [a])[0] },
   svdvals: { kind: 'composite', expand: ([a]) => F.apply('svd', [a])[1] },
+  ...COMPLEX_LINALG_OPS,
 };
 

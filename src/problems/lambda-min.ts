@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as F from '../autograd/api.js';
+import type { Tensor } from '../autograd/tensor.js';
 import { eigvalsh } from '../linalg/index.js';
 import { sphere } from '../optimizers/constraints.js';
 import { adam } from '../optimizers/adam.js';
@@ -29,11 +30,11 @@ function check(spec: LambdaMinSpec): Issue[] {
 
 function build(spec: LambdaMinSpec): Objective {
   const { n, k, trace, batch, dtype } = spec;
-  const matrix = (L: ReturnType<typeof F.matmul>) => {
+  const matrix = (L: Tensor) => {
     const LLt = F.matmul(L, F.transpose(L));
     return spec.parametrization === 'cholesky' ? F.mul(F.div(LLt, F.reshape(F.trace(LLt), [...batch, 1, 1])), trace) : F.mul(LLt, trace);
   };
-  const smallest = (A: ReturnType<typeof F.matmul>) => F.slice(eigvalsh(A), [...batch.map(() => 0), 0], [...batch, k]);
+  const smallest = (A: Tensor) => F.slice(eigvalsh(A), [...batch.map(() => 0), 0], [...batch, k]);
   return objective(
     {
       L: param([...batch, n, n], {

@@ -158,6 +158,11 @@ const hostSolver: WgslOpEntry = {
   reason: 'customRoot runs a host-side (JavaScript) solver inside the step; run this program on the CPU backend',
 };
 
+const complexOnCpu: WgslOpEntry = {
+  kind: 'unsupported',
+  reason: 'complex decompositions have no WGSL kernels yet (complex elementwise ops and matmul do run on WebGPU); run this program on the CPU backend',
+};
+
 /** WGSL for the ops that are not elementwise (see WGSL_ELEMENTWISE for the rest). */
 export const WGSL_OPS: { readonly [K in NonElementwiseOpName]: WgslOpEntry } = {
   const: none,
@@ -206,6 +211,11 @@ export const WGSL_OPS: { readonly [K in NonElementwiseOpName]: WgslOpEntry } = {
   det: { kind: 'kernel', wgsl: LINALG_WGSL.det },
   slogdet: { kind: 'kernel', wgsl: LINALG_WGSL.slogdet },
   eig: { kind: 'kernel', wgsl: LINALG_WGSL.eig },
+  complexEigh: complexOnCpu,
+  complexSvd: complexOnCpu,
+  complexSolve: complexOnCpu,
+  complexInv: complexOnCpu,
+  complexDet: complexOnCpu,
   eigvalsh: none,
   svdvals: none,
   // implicit differentiation calls a host-side solver (JS functions) inside the step

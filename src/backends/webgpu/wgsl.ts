@@ -90,6 +90,8 @@ export const WGSL_ELEMENTWISE: { readonly [K in ElementwiseOpName]: WgslElementw
   neg: ([a]) => `(-(${a}))`,
   identity: ([a]) => a,
   exp: ([a]) => `exp(${a})`,
+  sin: ([a]) => `sin(${a})`,
+  cos: ([a]) => `cos(${a})`,
   log: ([a]) => `log(${a})`,
   sqrt: ([a]) => `sqrt(${a})`,
   abs: ([a]) => `abs(${a})`,

@@ -1,0 +1,162 @@
+// The complex linear-algebra ops. Graphs only hold real tensors, so these ops take and return the
+// interleaved real views ([..., 2], see src/autograd/complex.ts) of complex matrices; eigen/singular
+// values are real tensors. The VJPs are PyTorch's complex formulas (torch.linalg backward, conjugate
+// Wirtinger convention), written with complex ops on views of the cotangents.
+import * as F from '../autograd/api.js';
+import * as C from '../autograd/complex.js';
+import { ComplexTensor } from '../autograd/complex.js';
+import { commonDType } from '../autograd/dtype.js';
+import type { TensorInfo } from '../autograd/node.js';
+import type { OpDef, VjpContext } from '../autograd/ops.js';
+import { fmt } from '../autograd/shape.js';
+import type { Tensor } from '../autograd/tensor.js';
+import { MatgradShapeError } from '../errors.js';
+import { cdet, ceigh, cinv, csolve, csvd } from './kernels/complex.js';
+import { batchSize, call, gaps, matrixDims, safeInverseGaps, safeReciprocal } from './ops.js';
+import { noteFailure } from './status.js';
+
+export type ComplexLinalgOpName = 'complexEigh' | 'complexSvd' | 'complexSolve' | 'complexInv' | 'complexDet';
+
+/** The complex matrix dims of a real view [..., m, n, 2]. */
+function complexDims(op: string, x: TensorInfo, square = true) {
+  if (x.shape[x.shape.length - 1] !== 2) throw new MatgradShapeError(`linalg.${op}: expected the real view [..., m, n, 2] of a complex matrix, got ${fmt(x.shape)}`);
+  return matrixDims(op, { shape: x.shape.slice(0, -1), dtype: x.dtype }, square);
+}
+const view = (t: Tensor) => ComplexTensor.fromView(t);
+const cv = (t: Tensor | null) => (t ? view(t) : null);
+/** z · d with d real, broadcast over z's rows (d[..., k] scales the columns of z[..., m, k]). */
+const scaleCols = (z: ComplexTensor, d: Tensor) => C.mul(z, F.reshape(d, [...d.shape.slice(0, -1), 1, d.shape[d.shape.length - 1]]));
+const scaleRows = (z: ComplexTensor, d: Tensor) => C.mul(z, F.reshape(d, [...d.shape, 1]));
+/** X − Xᴴ. */
+const skewH = (x: ComplexTensor) => C.sub(x, C.adjoint(x));
+const mm = C.matmul;
+const H = C.adjoint;
+
+function eighVjp([gL, gVview]: readonly (Tensor | null)[], { outputs: [L, Vview] }: VjpContext): (Tensor | null)[] {
+  const V = view(Vview);
+  // inner = diag(gL) + ½(VᴴgV − (VᴴgV)ᴴ) / E; the imaginary diagonal of VᴴgV (the phase gauge) drops out
+  let inner: ComplexTensor | null = null;
+  if (gVview) {
+    const skew = C.mul(skewH(mm(H(V), view(gVview))), 0.5);
+    inner = C.mul(skew, safeInverseGaps(gaps(L), F.max(F.abs(L), -1)));
+  }
+  if (gL) inner = inner ? C.add(inner, F.diagEmbed(gL)) : C.complex(F.diagEmbed(gL), F.mul(F.diagEmbed(gL), 0));
+  return [mm(mm(V, inner!), H(V)).view];
+}
+
+function svdVjp([gUview, gS, gVhview]: readonly (Tensor | null)[], { inputs: [A], outputs: [Uview, S, Vhview] }: VjpContext): (Tensor | null)[] {
+  const [m, n] = A.shape.slice(-3, -1);
+  const k = S.shape[S.shape.length - 1];
+  const U = view(Uview);
+  const Vh = view(Vhview);
+  const gU = cv(gUview);
+  const gVh = cv(gVhview);
+  if (!gU && !gVh) return [mm(scaleCols(U, gS!), Vh).view];
+  // as the real svdVjp (src/linalg/ops.ts) with ᵀ → ᴴ; a = skew(UᴴgU), b = skew(VᴴgV), V = Vhᴴ.
+  // Unlike the real case a and b have an imaginary diagonal (the phases of U's and V's columns); the
+  // (a − b)/(sⱼ + sᵢ) part turns it into i·(Im(UᴴgU)ᵢᵢ − Im(VᴴgV)ᵢᵢ)/(2sᵢ), PyTorch's complex term.
+  const UhgU = gU ? mm(H(U), gU) : null;
+  const a = UhgU ? skewH(UhgU) : null;
+  const b = gVh ? skewH(mm(Vh, H(gVh))) : null;
+  const sum = a && b ? C.add(a, b) : (a ?? b)!;
+  const diff = a && b ? C.sub(a, b) : (a ?? C.neg(b!));
+  const scale = F.max(S, -1);
+  const sums = F.add(F.reshape(S, [...S.shape.slice(0, -1), 1, k]), F.reshape(S, [...S.shape, 1]));
+  let inner = C.mul(C.add(C.mul(sum, safeInverseGaps(gaps(S), scale)), C.mul(diff, safeInverseGaps(sums, scale))), 0.5);
+  const Sinv = safeReciprocal(S);
+  if (gS) inner = C.add(inner, F.diagEmbed(gS));
+  let gA = mm(mm(U, inner), Vh);
+  if (gU && m > k) gA = C.add(gA, mm(scaleCols(C.sub(gU, mm(U, UhgU!)), Sinv), Vh));
+  if (gVh && n > k) gA = C.add(gA, mm(U, scaleRows(C.sub(gVh, mm(mm(gVh, H(Vh)), Vh)), Sinv)));
+  return [gA.view];
+}
+
+const squareInfo = (op: string) => ([a]: readonly TensorInfo[]) => {
+  complexDims(op, a);
+  return [{ shape: a.shape, dtype: a.dtype }];
+};
+/** Batch count and trailing dims of a complex view for the kernels. */
+const dims = (shape: readonly number[]) => ({ b: batchSize(shape, 3), m: shape[shape.length - 3], n: shape[shape.length - 2] });
+
+export const COMPLEX_LINALG_OPS: { readonly [K in ComplexLinalgOpName]: OpDef } = {
+  complexEigh: {
+    kind: 'kernel',
+    infer: ([a]) => {
+      const { batch, n } = complexDims('eigh', a);
+      return [
+        { shape: [...batch, n], dtype: a.dtype },
+        { shape: [...batch, n, n, 2], dtype: a.dtype },
+      ];
+    },
+    vjp: eighVjp,
+    cpu: (k) => {
+      const { b, n } = dims(k.ins[0].shape);
+      return call(k, ((x, l, v) => noteFailure('eigh', ceigh(x, b, n, l, v))) as Parameters<typeof call>[1]);
+    },
+  },
+  complexSvd: {
+    kind: 'kernel',
+    infer: ([a]) => {
+      const { batch, m, n } = complexDims('svd', a, false);
+      const k = Math.min(m, n);
+      return [
+        { shape: [...batch, m, k, 2], dtype: a.dtype },
+        { shape: [...batch, k], dtype: a.dtype },
+        { shape: [...batch, k, n, 2], dtype: a.dtype },
+      ];
+    },
+    vjp: svdVjp,
+    cpu: (k) => {
+      const { b, m, n } = dims(k.ins[0].shape);
+      return call(k, ((x, u, s, vh) => noteFailure('svd', csvd(x, b, m, n, u, s, vh))) as Parameters<typeof call>[1]);
+    },
+  },
+  complexSolve: {
+    kind: 'kernel',
+    infer: ([a, rhs]) => {
+      const { batch, n } = complexDims('solve', a);
+      const bs = rhs.shape;
+      if (bs.length !== a.shape.length || bs[bs.length - 1] !== 2 || bs[bs.length - 3] !== n || fmt(bs.slice(0, -3)) !== fmt(batch)) {
+        throw new MatgradShapeError(`linalg.solve: right-hand side ${fmt(bs.slice(0, -1))} does not fit ${fmt(a.shape.slice(0, -1))} (expected [${[...batch, n, 'k'].join(', ')}])`);
+      }
+      return [{ shape: bs, dtype: commonDType('linalg.solve', [a.dtype, rhs.dtype]) }];
+    },
+    // X = A⁻¹B: gB = A⁻ᴴ·gX, gA = −gB·Xᴴ
+    vjp: ([gX], { inputs: [A], outputs: [X] }) => {
+      const gB = F.apply('complexSolve', [H(view(A)).view, gX!])[0];
+      return [C.neg(mm(view(gB), H(view(X)))).view, gB];
+    },
+    cpu: (k) => {
+      const { b, n } = dims(k.ins[0].shape);
+      const nrhs = k.ins[1].shape[k.ins[1].shape.length - 2];
+      return call(k, ((x, rhs, out) => noteFailure('solve', csolve(x, rhs, b, n, nrhs, out))) as Parameters<typeof call>[1]);
+    },
+  },
+  complexInv: {
+    kind: 'kernel',
+    infer: squareInfo('inv'),
+    // Y = A⁻¹: gA = −Yᴴ·gY·Yᴴ
+    vjp: ([gY], { outputs: [Y] }) => [C.neg(mm(mm(H(view(Y)), view(gY!)), H(view(Y)))).view],
+    cpu: (k) => {
+      const { b, n } = dims(k.ins[0].shape);
+      return call(k, ((x, out) => noteFailure('inv', cinv(x, b, n, out))) as Parameters<typeof call>[1]);
+    },
+  },
+  complexDet: {
+    kind: 'kernel',
+    infer: ([a]) => {
+      const { batch } = complexDims('det', a);
+      return [{ shape: [...batch, 2], dtype: a.dtype }];
+    },
+    // holomorphic: gA = g·conj(det)·A⁻ᴴ (undefined at singular A, like the real det)
+    vjp: ([g], { inputs: [A], outputs: [d] }) => {
+      const Ainv = view(F.apply('complexInv', [A])[0]);
+      const scale = C.mul(view(g!), C.conj(view(d)));
+      return [C.mul(H(Ainv), C.reshape(scale, [...scale.shape, 1, 1])).view];
+    },
+    cpu: (k) => {
+      const { b, n } = dims(k.ins[0].shape);
+      return call(k, ((x, out) => cdet(x, b, n, out)) as Parameters<typeof call>[1]);
+    },
+  },
+};

@@ -1,0 +1,1031 @@
+// Batched dense linear algebra on COMPLEX matrices: reduced SVD (one-sided Jacobi with complex
+// rotations), Hermitian eigendecomposition (cyclic complex Jacobi), and LU with partial pivoting
+// (solve, inverse, determinant).
+//
+// Storage: interleaved (re, im) pairs, row-major, `batch` matrices back to back: element (b, i, j) of
+// an m×n complex matrix has its real part at 2·((b·m + i)·n + j) and its imaginary part right after.
+// Real-valued outputs (singular values, eigenvalues) hold one number per value. Otherwise the
+// conventions of the real kernels hold (see ../kernels.ts): float64 arithmetic, float32 outputs
+// rounded on the final write, -1 or the first failed batch index returned, NaN outputs for a failed
+// item, grow-only scratch (no allocation on repeated calls with the same sizes), deterministic results.
+
+import { EPS, type FloatArray, fillNaN, growF64, growI32, loadMaxAbs, pow2Scale, sortPerm } from './common.js';
+
+const SVD_MAX_SWEEPS = 60;
+const EIGH_MAX_SWEEPS = 60;
+
+/** A column whose squared norm is at most this times the largest one counts as zero. */
+const NEGLIGIBLE2 = 1e-100;
+
+/** Row stride (doubles) of the r <= 4 SVD path: 4 complex entries of G, then 4 of V. */
+const SMALL_STRIDE = 16;
+
+let gBuf = new Float64Array(0);
+let vtBuf = new Float64Array(0);
+let dBuf = new Float64Array(0);
+let permBuf = new Int32Array(0);
+let wBuf = new Float64Array(0);
+let rhsBuf = new Float64Array(0);
+let pivBuf = new Int32Array(0);
+
+// ---------------------------------------------------------------------------------------------------
+// SVD
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * One-sided Jacobi on the c complex columns (each of length r, stored as the rows of `g`, c×r complex
+ * row-major, 2r doubles a row) of a matrix X with r >= c: X·V = G with the columns of G mutually
+ * orthogonal. Row i of `vt` (c complex entries) receives column i of the unitary V; `d[i]` the squared
+ * norm of column i of G (exact on return). The input must be scaled to max |entry| ~ 1.
+ *
+ * For a pair with α = ‖g_i‖², β = ‖g_j‖², γ = g_iᴴ·g_j = |γ|·e^{iφ}, the rotation is
+ *   g_i' = cs·g_i − P·g_j,   g_j' = cs·g_j + conj(P)·g_i,   P = sn·e^{-iφ}
+ * (the real Jacobi rotation on |γ| after the phase e^{-iφ} on g_j turns γ real, with column j then
+ * multiplied back by e^{iφ}: still unitary), after which g_i'ᴴ·g_j' = 0,
+ * ‖g_i'‖² = α − t|γ| and ‖g_j'‖² = β + t|γ| (t = sn/cs). A pair is left alone when
+ * |γ| <= sqrt(r)·EPS·‖g_i‖‖g_j‖ (relative orthogonality); the iteration stops after a sweep with no
+ * rotation. Columns with squared norm at most 1e-100 times the largest count as zero and are never
+ * rotated. Cyclic row ordering with de Rijk's pivoting. Returns false on non-convergence.
+ */
+function cjacobiSVD(g: Float64Array, r: number, c: number, vt: Float64Array, d: Float64Array): boolean {
+  const r2 = 2 * r;
+  const c2 = 2 * c;
+  vt.fill(0, 0, c * c2);
+  for (let i = 0; i < c; i++) vt[i * c2 + 2 * i] = 1;
+  const tol2 = r * EPS * EPS;
+  for (let i = 0; i < c; i++) d[i] = sqNorm(g, i * r2, r2);
+  for (let sweep = 0; sweep < SVD_MAX_SWEEPS; sweep++) {
+    let dmax = 0;
+    for (let i = 0; i < c; i++) if (d[i] > dmax) dmax = d[i];
+    const dTiny = dmax * NEGLIGIBLE2;
+    let rotated = false;
+    for (let i = 0; i < c - 1; i++) {
+      const ri = i * r2;
+      const vi = i * c2;
+      let best = i;
+      let bv = d[i];
+      for (let j = i + 1; j < c; j++) {
+        if (d[j] > bv) {
+          bv = d[j];
+          best = j;
+        }
+      }
+      if (best !== i) {
+        swapRange(g, ri, best * r2, r2);
+        swapRange(vt, vi, best * c2, c2);
+        d[best] = d[i];
+        d[i] = bv;
+      }
+      for (let j = i + 1; j < c; j++) {
+        const a = d[i];
+        const b = d[j];
+        if (a <= dTiny || b <= dTiny) continue;
+        const rj = j * r2;
+        let gr = 0;
+        let gi = 0;
+        for (let k = 0; k < r2; k += 2) {
+          const xr = g[ri + k];
+          const xi = g[ri + k + 1];
+          const yr = g[rj + k];
+          const yi = g[rj + k + 1];
+          gr += xr * yr + xi * yi;
+          gi += xr * yi - xi * yr;
+        }
+        const gg = gr * gr + gi * gi;
+        if (gg <= tol2 * a * b) continue;
+        rotated = true;
+        // real rotation on |γ| (see svd.ts): x = β − α, y = 2|γ|, rr = sqrt(x² + y²), u = |x| + rr,
+        // t = sign(x)·y/u, cs = sqrt(u/(2rr)); with h = sign(x)·2/u this gives P = sn·e^{-iφ} =
+        // h·cs·conj(γ) and t|γ| = h·|γ|² (no |γ| needed). No overflow or underflow: entries are scaled
+        // to ~1 and a rotation needs |γ|² > tol2·α·β > ~1e-231.
+        const x = b - a;
+        const rr = Math.sqrt(x * x + 4 * gg);
+        const u = (x < 0 ? -x : x) + rr;
+        const cs = Math.sqrt(u / (2 * rr));
+        const hh = (x < 0 ? -2 : 2) / u;
+        const hc = hh * cs;
+        const pr = hc * gr;
+        const pi = -hc * gi;
+        rotatePair(g, ri, rj, r2, cs, pr, pi);
+        const tg = hh * gg;
+        let na = a - tg;
+        let nb = b + tg;
+        if (na < 0.25 * a) na = sqNorm(g, ri, r2);
+        if (nb < 0.25 * b) nb = sqNorm(g, rj, r2);
+        d[i] = na;
+        d[j] = nb;
+        rotatePair(vt, vi, j * c2, c2, cs, pr, pi);
+      }
+    }
+    if (!rotated) {
+      for (let i = 0; i < c; i++) d[i] = sqNorm(g, i * r2, r2);
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * x_i' = cs·x_i − P·x_j, x_j' = cs·x_j + conj(P)·x_i (P = pr + i·pi) on `len` doubles (len/2 complex
+ * entries) from offsets oi and oj: the unitary [[cs, conj(P)], [−P, cs]] applied to the columns i, j.
+ */
+function rotatePair(x: Float64Array, oi: number, oj: number, len: number, cs: number, pr: number, pi: number): void {
+  for (let k = 0; k < len; k += 2) {
+    const ar = x[oi + k];
+    const ai = x[oi + k + 1];
+    const br = x[oj + k];
+    const bi = x[oj + k + 1];
+    x[oi + k] = cs * ar - (pr * br - pi * bi);
+    x[oi + k + 1] = cs * ai - (pr * bi + pi * br);
+    x[oj + k] = cs * br + (pr * ar + pi * ai);
+    x[oj + k + 1] = cs * bi + (pr * ai - pi * ar);
+  }
+}
+
+function sqNorm(x: Float64Array, off: number, len: number): number {
+  let s = 0;
+  for (let k = 0; k < len; k++) {
+    const v = x[off + k];
+    s += v * v;
+  }
+  return s;
+}
+
+function swapRange(x: Float64Array, oa: number, ob: number, len: number): void {
+  for (let k = 0; k < len; k++) {
+    const tmp = x[oa + k];
+    x[oa + k] = x[ob + k];
+    x[ob + k] = tmp;
+  }
+}
+
+/**
+ * cjacobiSVD for r <= 4 (hence c <= 4) on rows of {@link SMALL_STRIDE} doubles: doubles 0..7 hold the
+ * column of G (zero past r), doubles 8..15 the matching row of vt (zero past c; the caller sets the
+ * identity). One rotation updates both halves at once; column i is held in locals across its row of
+ * pairs, so a rotation loads and stores only row j. Same rotation, thresholds and ordering as
+ * cjacobiSVD, plus its shortcut for tiny angles: when y² < 2^-55·x², the exact formulas give cs = 1 and
+ * t = y/(2x).
+ */
+function cjacobiSVD4(g: Float64Array, r: number, c: number, d: Float64Array): boolean {
+  const tol2 = r * EPS * EPS;
+  for (let i = 0; i < c; i++) {
+    const ri = i * 16;
+    d[i] = g[ri] * g[ri] + g[ri + 1] * g[ri + 1] + g[ri + 2] * g[ri + 2] + g[ri + 3] * g[ri + 3] + g[ri + 4] * g[ri + 4] + g[ri + 5] * g[ri + 5] + g[ri + 6] * g[ri + 6] + g[ri + 7] * g[ri + 7];
+  }
+  for (let sweep = 0; sweep < SVD_MAX_SWEEPS; sweep++) {
+    let dmax = 0;
+    for (let i = 0; i < c; i++) if (d[i] > dmax) dmax = d[i];
+    const dTiny = dmax * NEGLIGIBLE2;
+    let rotated = false;
+    for (let i = 0; i < c - 1; i++) {
+      const ri = i * 16;
+      let best = i;
+      let bv = d[i];
+      for (let j = i + 1; j < c; j++) {
+        if (d[j] > bv) {
+          bv = d[j];
+          best = j;
+        }
+      }
+      if (best !== i) {
+        const rb = best * 16;
+        for (let k = 0; k < 16; k++) {
+          const tmp = g[ri + k];
+          g[ri + k] = g[rb + k];
+          g[rb + k] = tmp;
+        }
+        d[best] = d[i];
+        d[i] = bv;
+      }
+      let a = d[i];
+      if (a <= dTiny) continue;
+      let a0 = g[ri];
+      let a1 = g[ri + 1];
+      let a2 = g[ri + 2];
+      let a3 = g[ri + 3];
+      let a4 = g[ri + 4];
+      let a5 = g[ri + 5];
+      let a6 = g[ri + 6];
+      let a7 = g[ri + 7];
+      let a8 = g[ri + 8];
+      let a9 = g[ri + 9];
+      let a10 = g[ri + 10];
+      let a11 = g[ri + 11];
+      let a12 = g[ri + 12];
+      let a13 = g[ri + 13];
+      let a14 = g[ri + 14];
+      let a15 = g[ri + 15];
+      let touched = false;
+      for (let j = i + 1; j < c; j++) {
+        const b = d[j];
+        if (b <= dTiny) continue;
+        const rj = j * 16;
+        const b0 = g[rj];
+        const b1 = g[rj + 1];
+        const b2 = g[rj + 2];
+        const b3 = g[rj + 3];
+        const b4 = g[rj + 4];
+        const b5 = g[rj + 5];
+        const b6 = g[rj + 6];
+        const b7 = g[rj + 7];
+        // γ = g_iᴴ·g_j
+        const gr = a0 * b0 + a1 * b1 + (a2 * b2 + a3 * b3) + (a4 * b4 + a5 * b5 + (a6 * b6 + a7 * b7));
+        const gi = a0 * b1 - a1 * b0 + (a2 * b3 - a3 * b2) + (a4 * b5 - a5 * b4 + (a6 * b7 - a7 * b6));
+        const gg = gr * gr + gi * gi;
+        if (gg <= tol2 * a * b) continue;
+        touched = true;
+        // rotation of cjacobiSVD: h = sign(x)·2/u, P = h·cs·conj(γ), t·|γ| = h·|γ|²; shortcut for tiny
+        // angles (y² < 2^-55·x²): cs = 1 and h = 1/x exactly as the general formulas give
+        const x = b - a;
+        const x2 = x * x;
+        const y2 = 4 * gg;
+        let cs = 1;
+        let h: number;
+        if (y2 < x2 * 2.7755575615628914e-17) {
+          h = 1 / x;
+        } else {
+          const rr = Math.sqrt(x2 + y2);
+          const u = (x < 0 ? -x : x) + rr;
+          cs = Math.sqrt(u / (2 * rr));
+          h = (x < 0 ? -2 : 2) / u;
+        }
+        const hc = h * cs;
+        const pr = hc * gr;
+        const pi = -hc * gi;
+        const b8 = g[rj + 8];
+        const b9 = g[rj + 9];
+        const b10 = g[rj + 10];
+        const b11 = g[rj + 11];
+        const b12 = g[rj + 12];
+        const b13 = g[rj + 13];
+        const b14 = g[rj + 14];
+        const b15 = g[rj + 15];
+        const n0 = cs * a0 - (pr * b0 - pi * b1);
+        const n1 = cs * a1 - (pr * b1 + pi * b0);
+        g[rj] = cs * b0 + (pr * a0 + pi * a1);
+        g[rj + 1] = cs * b1 + (pr * a1 - pi * a0);
+        a0 = n0;
+        a1 = n1;
+        const n2 = cs * a2 - (pr * b2 - pi * b3);
+        const n3 = cs * a3 - (pr * b3 + pi * b2);
+        g[rj + 2] = cs * b2 + (pr * a2 + pi * a3);
+        g[rj + 3] = cs * b3 + (pr * a3 - pi * a2);
+        a2 = n2;
+        a3 = n3;
+        const n4 = cs * a4 - (pr * b4 - pi * b5);
+        const n5 = cs * a5 - (pr * b5 + pi * b4);
+        g[rj + 4] = cs * b4 + (pr * a4 + pi * a5);
+        g[rj + 5] = cs * b5 + (pr * a5 - pi * a4);
+        a4 = n4;
+        a5 = n5;
+        const n6 = cs * a6 - (pr * b6 - pi * b7);
+        const n7 = cs * a7 - (pr * b7 + pi * b6);
+        g[rj + 6] = cs * b6 + (pr * a6 + pi * a7);
+        g[rj + 7] = cs * b7 + (pr * a7 - pi * a6);
+        a6 = n6;
+        a7 = n7;
+        const n8 = cs * a8 - (pr * b8 - pi * b9);
+        const n9 = cs * a9 - (pr * b9 + pi * b8);
+        g[rj + 8] = cs * b8 + (pr * a8 + pi * a9);
+        g[rj + 9] = cs * b9 + (pr * a9 - pi * a8);
+        a8 = n8;
+        a9 = n9;
+        const n10 = cs * a10 - (pr * b10 - pi * b11);
+        const n11 = cs * a11 - (pr * b11 + pi * b10);
+        g[rj + 10] = cs * b10 + (pr * a10 + pi * a11);
+        g[rj + 11] = cs * b11 + (pr * a11 - pi * a10);
+        a10 = n10;
+        a11 = n11;
+        const n12 = cs * a12 - (pr * b12 - pi * b13);
+        const n13 = cs * a13 - (pr * b13 + pi * b12);
+        g[rj + 12] = cs * b12 + (pr * a12 + pi * a13);
+        g[rj + 13] = cs * b13 + (pr * a13 - pi * a12);
+        a12 = n12;
+        a13 = n13;
+        const n14 = cs * a14 - (pr * b14 - pi * b15);
+        const n15 = cs * a15 - (pr * b15 + pi * b14);
+        g[rj + 14] = cs * b14 + (pr * a14 + pi * a15);
+        g[rj + 15] = cs * b15 + (pr * a15 - pi * a14);
+        a14 = n14;
+        a15 = n15;
+        const tg = h * gg;
+        let na = a - tg;
+        let nb = b + tg;
+        if (na < 0.25 * a) na = a0 * a0 + a1 * a1 + a2 * a2 + a3 * a3 + a4 * a4 + a5 * a5 + a6 * a6 + a7 * a7;
+        if (nb < 0.25 * b) {
+          nb = 0;
+          for (let k = 0; k < 8; k++) nb += g[rj + k] * g[rj + k];
+        }
+        a = na;
+        d[j] = nb;
+      }
+      if (touched) {
+        rotated = true;
+        d[i] = a;
+        g[ri] = a0;
+        g[ri + 1] = a1;
+        g[ri + 2] = a2;
+        g[ri + 3] = a3;
+        g[ri + 4] = a4;
+        g[ri + 5] = a5;
+        g[ri + 6] = a6;
+        g[ri + 7] = a7;
+        g[ri + 8] = a8;
+        g[ri + 9] = a9;
+        g[ri + 10] = a10;
+        g[ri + 11] = a11;
+        g[ri + 12] = a12;
+        g[ri + 13] = a13;
+        g[ri + 14] = a14;
+        g[ri + 15] = a15;
+      }
+    }
+    if (!rotated) {
+      for (let i = 0; i < c; i++) {
+        const ri = i * 16;
+        d[i] = g[ri] * g[ri] + g[ri + 1] * g[ri + 1] + g[ri + 2] * g[ri + 2] + g[ri + 3] * g[ri + 3] + g[ri + 4] * g[ri + 4] + g[ri + 5] * g[ri + 5] + g[ri + 6] * g[ri + 6] + g[ri + 7] * g[ri + 7];
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Normalizes rows perm[0..c) of `g` (c complex vectors of length r, row stride gs doubles) to
+ * g_perm[k] / σ_perm[k], in place. Rows whose σ is negligible (at most about 1e-50·σ_max) are replaced
+ * by unit vectors orthogonal to all earlier ones (two passes of complex Gram-Schmidt on the standard
+ * basis vectors), so the c rows end up orthonormal.
+ */
+function corthonormalize(
+  g: Float64Array,
+  r: number,
+  c: number,
+  perm: Int32Array,
+  sigma: Float64Array,
+  gs: number,
+): void {
+  const r2 = 2 * r;
+  const smax = c > 0 ? sigma[perm[0]] : 0;
+  const small = smax * 2e-50;
+  let basis = 0;
+  for (let k = 0; k < c; k++) {
+    const rk = perm[k] * gs;
+    const sk = sigma[perm[k]];
+    if (sk > small) {
+      const inv = 1 / sk;
+      for (let i = 0; i < r2; i++) g[rk + i] *= inv;
+      continue;
+    }
+    for (; basis < r; basis++) {
+      for (let i = 0; i < r2; i++) g[rk + i] = 0;
+      g[rk + 2 * basis] = 1;
+      for (let pass = 0; pass < 2; pass++) {
+        for (let l = 0; l < k; l++) {
+          const rl = perm[l] * gs;
+          // dot = g_lᴴ·g_k; g_k −= dot·g_l
+          let dr = 0;
+          let di = 0;
+          for (let i = 0; i < r2; i += 2) {
+            const xr = g[rl + i];
+            const xi = g[rl + i + 1];
+            const yr = g[rk + i];
+            const yi = g[rk + i + 1];
+            dr += xr * yr + xi * yi;
+            di += xr * yi - xi * yr;
+          }
+          for (let i = 0; i < r2; i += 2) {
+            const xr = g[rl + i];
+            const xi = g[rl + i + 1];
+            g[rk + i] -= dr * xr - di * xi;
+            g[rk + i + 1] -= dr * xi + di * xr;
+          }
+        }
+      }
+      const nrm = sqNorm(g, rk, r2);
+      if (nrm > 0.25) {
+        const inv = 1 / Math.sqrt(nrm);
+        for (let i = 0; i < r2; i++) g[rk + i] *= inv;
+        basis++;
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * Reduced SVD of each complex `m`×`n` matrix, like torch.linalg.svd(full_matrices=False):
+ * k = min(m, n), `U` m×k complex with orthonormal columns (UᴴU = I), `S` k REAL values per item,
+ * descending and >= 0, `Vh` k×n complex with orthonormal rows (Vh·Vhᴴ = I), A = U·diag(S)·Vh.
+ * One-sided Jacobi with complex rotations on the columns of A (m > n) or of Aᴴ (m <= n); for
+ * max(m, n) <= 4 an unrolled variant. Zero singular values get singular vectors completing an
+ * orthonormal basis. Singular vectors have no canonical phase (deterministic, but not normalized). An
+ * item fails (outputs NaN) on non-finite input or non-convergence. Returns -1 or the first failed
+ * batch index.
+ */
+export function csvd(
+  a: FloatArray,
+  batch: number,
+  m: number,
+  n: number,
+  U: FloatArray,
+  S: FloatArray,
+  Vh: FloatArray,
+): number {
+  const k = m < n ? m : n;
+  const tall = m > n; // square matrices take the Aᴴ path: rows of A load contiguously
+  const r = tall ? m : n;
+  const mn2 = 2 * m * n;
+  const mk2 = 2 * m * k;
+  const kn2 = 2 * k * n;
+  const small = r <= 4;
+  // small: rows of g hold [G column | V column] (stride 16); else g (stride 2r) and vt (stride 2k)
+  const gs = small ? SMALL_STRIDE : 2 * r;
+  const vs = small ? SMALL_STRIDE : 2 * k;
+  const vo = small ? 8 : 0; // offset of the V part in its buffer
+  gBuf = growF64(gBuf, k * gs);
+  vtBuf = growF64(vtBuf, small ? 0 : k * vs);
+  dBuf = growF64(dBuf, k);
+  permBuf = growI32(permBuf, k);
+  const g = gBuf;
+  const vt = small ? gBuf : vtBuf;
+  const d = dBuf;
+  const perm = permBuf;
+  let failed = -1;
+  for (let t = 0; t < batch; t++) {
+    const o = t * mn2;
+    const ou = t * mk2;
+    const ov = t * kn2;
+    if (small) {
+      g.fill(0, 0, k * SMALL_STRIDE);
+      for (let i = 0; i < k; i++) g[i * SMALL_STRIDE + 8 + 2 * i] = 1;
+    }
+    // columns of X (A if tall, else Aᴴ) as rows of g, tracking max |re|, |im|
+    let mx = 0;
+    if (tall) {
+      for (let i = 0; i < m; i++) {
+        const ri = o + 2 * i * n;
+        for (let j = 0; j < n; j++) {
+          const re = a[ri + 2 * j];
+          const im = a[ri + 2 * j + 1];
+          const gj = j * gs + 2 * i;
+          g[gj] = re;
+          g[gj + 1] = im;
+          mx = Math.max(mx, Math.abs(re), Math.abs(im)); // branch-free; NaN propagates
+        }
+      }
+    } else {
+      for (let i = 0; i < m; i++) {
+        const ri = o + 2 * i * n;
+        const gi = i * gs;
+        for (let j = 0; j < n; j++) {
+          const re = a[ri + 2 * j];
+          const im = a[ri + 2 * j + 1];
+          g[gi + 2 * j] = re;
+          g[gi + 2 * j + 1] = -im; // conjugate
+          mx = Math.max(mx, Math.abs(re), Math.abs(im)); // branch-free; NaN propagates
+        }
+      }
+    }
+    if (!(mx <= Number.MAX_VALUE)) {
+      // NaN or ±Infinity in the input
+      fillNaN(U, ou, mk2);
+      fillNaN(S, t * k, k);
+      fillNaN(Vh, ov, kn2);
+      if (failed < 0) failed = t;
+      continue;
+    }
+    // exact power-of-two scaling to max |entry| in [0.7, 1.5) (the Jacobi thresholds rely on it)
+    const sc =
+      mx === 0 || (mx >= 0.7071067811865476 && mx < 1.4142135623730951)
+        ? 1
+        : 2 ** -Math.max(-1022, Math.min(1022, Math.round(Math.log2(mx))));
+    if (sc !== 1) {
+      if (small) {
+        for (let i = 0; i < k; i++) for (let l = 0; l < 8; l++) g[i * SMALL_STRIDE + l] *= sc;
+      } else {
+        for (let i = 0; i < k * gs; i++) g[i] *= sc;
+      }
+    }
+    if (!(small ? cjacobiSVD4(g, r, k, d) : cjacobiSVD(g, r, k, vt, d))) {
+      fillNaN(U, ou, mk2);
+      fillNaN(S, t * k, k);
+      fillNaN(Vh, ov, kn2);
+      if (failed < 0) failed = t;
+      continue;
+    }
+    for (let i = 0; i < k; i++) d[i] = Math.sqrt(d[i]);
+    sortPerm(d, k, perm, true);
+    const unscale = 1 / sc;
+    for (let i = 0; i < k; i++) S[t * k + i] = d[perm[i]] * unscale;
+    const complete = k > 0 && !(d[perm[k - 1]] > d[perm[0]] * 2e-50);
+    if (complete) corthonormalize(g, r, k, perm, d, gs);
+    if (tall) {
+      // A·V = G: U = normalized columns of G, Vh = Vᴴ (row i = conj of column i of V)
+      for (let i = 0; i < k; i++) {
+        const src = perm[i] * gs;
+        const inv = complete ? 1 : 1 / d[perm[i]];
+        for (let j = 0; j < m; j++) {
+          const dst = ou + 2 * (j * k + i);
+          U[dst] = g[src + 2 * j] * inv;
+          U[dst + 1] = g[src + 2 * j + 1] * inv;
+        }
+      }
+      for (let i = 0; i < k; i++) {
+        const src = perm[i] * vs + vo;
+        const dst = ov + 2 * i * n;
+        for (let j = 0; j < 2 * n; j += 2) {
+          Vh[dst + j] = vt[src + j];
+          Vh[dst + j + 1] = 0 - vt[src + j + 1];
+        }
+      }
+    } else {
+      // Aᴴ·V = G = Ũ·Σ, so A = V·Σ·Ũᴴ: U = V, Vh row i = conj of normalized column i of G
+      for (let i = 0; i < k; i++) {
+        const src = perm[i] * vs + vo;
+        for (let j = 0; j < m; j++) {
+          const dst = ou + 2 * (j * k + i);
+          U[dst] = vt[src + 2 * j];
+          U[dst + 1] = vt[src + 2 * j + 1];
+        }
+      }
+      for (let i = 0; i < k; i++) {
+        const src = perm[i] * gs;
+        const dst = ov + 2 * i * n;
+        const inv = complete ? 1 : 1 / d[perm[i]];
+        for (let j = 0; j < 2 * n; j += 2) {
+          Vh[dst + j] = g[src + j] * inv;
+          Vh[dst + j + 1] = 0 - g[src + j + 1] * inv;
+        }
+      }
+    }
+  }
+  return failed;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Hermitian eigendecomposition
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * Cyclic complex Jacobi on the Hermitian `n`×`n` matrix in `w` (full complex storage, both triangles
+ * consistent; the diagonal is read from w's real parts and then kept in `d`). On return `d` holds the
+ * eigenvalues and row i of `vt` (n complex entries) the unit eigenvector of d[i]. Returns false if it
+ * did not converge.
+ *
+ * Rotation (p, q), with a_pq = |a_pq|·e^{iφ} and P = s·e^{-iφ}, is the unitary J with columns
+ * p' = c·e_p − P·e_q and q' = conj(P)·e_p + c·e_q (the real Jacobi rotation of eigh.ts on |a_pq|,
+ * conjugated by diag(1, e^{-iφ}), which turns a_pq real): A ← JᴴAJ, V ← VJ. It is skipped, and a_pq set to zero, when |a_pq| <= EPS·sqrt(|a_pp a_qq|) or
+ * |a_pq| <= EPS·‖A‖_F/n; the iteration stops after a sweep with no rotation.
+ */
+function cjacobiEigh(w: Float64Array, n: number, d: Float64Array, vt: Float64Array): boolean {
+  const n2 = 2 * n;
+  let fro = 0;
+  for (let i = 0; i < n; i++) {
+    const ri = i * n2;
+    const aii = w[ri + 2 * i];
+    d[i] = aii;
+    fro += aii * aii;
+    for (let j = i + 1; j < n; j++) {
+      const re = w[ri + 2 * j];
+      const im = w[ri + 2 * j + 1];
+      fro += 2 * (re * re + im * im);
+    }
+  }
+  vt.fill(0, 0, n * n2);
+  for (let i = 0; i < n; i++) vt[i * n2 + 2 * i] = 1;
+  const absTol = (EPS * Math.sqrt(fro)) / n;
+  const eps2 = EPS * EPS;
+  for (let sweep = 0; sweep < EIGH_MAX_SWEEPS; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < n - 1; p++) {
+      const rp = p * n2;
+      const cp = 2 * p;
+      for (let q = p + 1; q < n; q++) {
+        const rq = q * n2;
+        const cq = 2 * q;
+        const re = w[rp + cq];
+        const im = w[rp + cq + 1];
+        if (re === 0 && im === 0) continue;
+        const aa2 = re * re + im * im;
+        const aa = Math.sqrt(aa2);
+        const dp = d[p];
+        const dq = d[q];
+        const dpq = dp * dq;
+        if (aa <= absTol || aa2 <= eps2 * (dpq < 0 ? -dpq : dpq)) {
+          w[rp + cq] = 0;
+          w[rp + cq + 1] = 0;
+          w[rq + cp] = 0;
+          w[rq + cp + 1] = 0;
+          continue;
+        }
+        rotated = true;
+        // the real rotation of eigh.ts on |a_pq|: x = a_qq − a_pp, y = 2|a_pq|, rr = sqrt(x² + y²),
+        // u = |x| + rr, t = sign(x)·y/u, c = sqrt(u/(2rr)); with f = sign(x)·2/u: P = s·e^{-iφ} =
+        // f·c·conj(a_pq) and the diagonal shift t·|a_pq| = f·|a_pq|²
+        const x = dq - dp;
+        const rr = Math.sqrt(x * x + 4 * aa2);
+        const u = (x < 0 ? -x : x) + rr;
+        const c = Math.sqrt(u / (2 * rr));
+        const f = (x < 0 ? -2 : 2) / u;
+        const sh = f * aa2;
+        d[p] = dp - sh;
+        d[q] = dq + sh;
+        w[rp + cq] = 0;
+        w[rp + cq + 1] = 0;
+        w[rq + cp] = 0;
+        w[rq + cp + 1] = 0;
+        const fc = f * c;
+        const pr = fc * re;
+        const pi = -fc * im;
+        // rows k != p, q: a_kp' = c·a_kp − P·a_kq, a_kq' = c·a_kq + conj(P)·a_kp; a_pk', a_qk' their
+        // conjugates
+        for (let k = 0; k < n; k++) {
+          if (k === p || k === q) continue;
+          const rk = k * n2;
+          const ck = 2 * k;
+          const xr = w[rk + cp];
+          const xi = w[rk + cp + 1];
+          const yr = w[rk + cq];
+          const yi = w[rk + cq + 1];
+          const nr = c * xr - (pr * yr - pi * yi);
+          const ni = c * xi - (pr * yi + pi * yr);
+          const mr = c * yr + (pr * xr + pi * xi);
+          const mi = c * yi + (pr * xi - pi * xr);
+          w[rk + cp] = nr;
+          w[rk + cp + 1] = ni;
+          w[rk + cq] = mr;
+          w[rk + cq + 1] = mi;
+          w[rp + ck] = nr;
+          w[rp + ck + 1] = -ni;
+          w[rq + ck] = mr;
+          w[rq + ck + 1] = -mi;
+        }
+        rotatePair(vt, rp, rq, n2, c, pr, pi);
+      }
+    }
+    if (!rotated) return true;
+  }
+  return false;
+}
+
+/**
+ * Eigen-decomposition of each Hermitian complex `n`×`n` matrix, reading ONLY the lower triangle
+ * (diagonal included; the diagonal's imaginary part is ignored, the upper triangle is implied as the
+ * conjugate), like torch.linalg.eigh(UPLO='L'). `L` gets the n REAL eigenvalues ascending; `V` (n×n
+ * complex) gets in COLUMN j the unit eigenvector of L[j], the columns orthonormal (VᴴV = I). Gauge: the
+ * largest-magnitude component of each eigenvector (the first on ties) is real and positive. Method:
+ * cyclic complex Jacobi. An item fails (outputs NaN) on non-finite input or non-convergence. Returns
+ * -1 or the first failed batch index.
+ */
+export function ceigh(a: FloatArray, batch: number, n: number, L: FloatArray, V: FloatArray): number {
+  const n2 = 2 * n;
+  const nn2 = n * n2;
+  wBuf = growF64(wBuf, nn2);
+  vtBuf = growF64(vtBuf, nn2);
+  dBuf = growF64(dBuf, n);
+  permBuf = growI32(permBuf, n);
+  const w = wBuf;
+  const vt = vtBuf;
+  const d = dBuf;
+  const perm = permBuf;
+  let failed = -1;
+  for (let t = 0; t < batch; t++) {
+    const o = t * nn2;
+    // the lower triangle into both triangles of w (conjugated above the diagonal), tracking max |.|
+    let mx = 0;
+    for (let i = 0; i < n; i++) {
+      const ri = i * n2;
+      for (let j = 0; j < i; j++) {
+        const re = a[o + ri + 2 * j];
+        const im = a[o + ri + 2 * j + 1];
+        w[ri + 2 * j] = re;
+        w[ri + 2 * j + 1] = im;
+        w[j * n2 + 2 * i] = re;
+        w[j * n2 + 2 * i + 1] = -im;
+        mx = Math.max(mx, Math.abs(re), Math.abs(im));
+      }
+      const dr = a[o + ri + 2 * i];
+      w[ri + 2 * i] = dr;
+      w[ri + 2 * i + 1] = 0;
+      mx = Math.max(mx, Math.abs(dr));
+    }
+    if (!(mx <= Number.MAX_VALUE)) {
+      fillNaN(L, t * n, n);
+      fillNaN(V, o, nn2);
+      if (failed < 0) failed = t;
+      continue;
+    }
+    const sc = pow2Scale(mx);
+    if (sc !== 1) for (let i = 0; i < nn2; i++) w[i] *= sc;
+    if (!cjacobiEigh(w, n, d, vt)) {
+      fillNaN(L, t * n, n);
+      fillNaN(V, o, nn2);
+      if (failed < 0) failed = t;
+      continue;
+    }
+    sortPerm(d, n, perm, false);
+    const unscale = 1 / sc;
+    for (let j = 0; j < n; j++) {
+      const pj = perm[j];
+      L[t * n + j] = d[pj] * unscale;
+      // gauge: multiply by conj(v_b)/|v_b| for the first largest-magnitude component v_b
+      const src = pj * n2;
+      let best = -1;
+      let bi = 0;
+      for (let i = 0; i < n2; i += 2) {
+        const vr = vt[src + i];
+        const vi = vt[src + i + 1];
+        const m2 = vr * vr + vi * vi;
+        if (m2 > best) {
+          best = m2;
+          bi = i;
+        }
+      }
+      const br = vt[src + bi];
+      const bim = vt[src + bi + 1];
+      const bmag = Math.sqrt(br * br + bim * bim);
+      const fr = br / bmag;
+      const fi = -bim / bmag;
+      for (let i = 0; i < n2; i += 2) {
+        const vr = vt[src + i];
+        const vi = vt[src + i + 1];
+        const dst = o + i * n + 2 * j; // row i/2, column j
+        if (i === bi) {
+          V[dst] = bmag;
+          V[dst + 1] = 0;
+        } else {
+          V[dst] = vr * fr - vi * fi;
+          V[dst + 1] = vr * fi + vi * fr;
+        }
+      }
+    }
+  }
+  return failed;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// LU: solve, inverse, determinant
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * Loads the complex `n`×`n` matrix at `a[off..]` into `w`, scaled by an exact power of two that brings
+ * its largest |re|, |im| near 1 (so squared moduli neither overflow nor underflow). Returns the scale,
+ * or NaN when an entry is not finite.
+ */
+function loadScaled(a: FloatArray, off: number, n: number, w: Float64Array): number {
+  const len = 2 * n * n;
+  const mx = loadMaxAbs(a, off, len, w);
+  if (!Number.isFinite(mx)) return Number.NaN;
+  const sc = pow2Scale(mx);
+  if (sc !== 1) for (let i = 0; i < len; i++) w[i] *= sc;
+  return sc;
+}
+
+/**
+ * Factors the complex `n`×`n` matrix in `w` in place as P·A = L·U (unit lower L below the diagonal, U on
+ * and above it), pivoting on the largest modulus; `piv[k]` is the row interchanged with row `k` at step
+ * `k`. A zero pivot column is skipped, leaving an exact zero on U's diagonal. Returns the permutation
+ * sign (+1 or -1).
+ */
+function cluFactor(w: Float64Array, n: number, piv: Int32Array): number {
+  const n2 = 2 * n;
+  let sign = 1;
+  for (let k = 0; k < n; k++) {
+    const rk = k * n2;
+    const ck = 2 * k;
+    let p = k;
+    let mx = w[rk + ck] * w[rk + ck] + w[rk + ck + 1] * w[rk + ck + 1];
+    for (let i = k + 1; i < n; i++) {
+      const re = w[i * n2 + ck];
+      const im = w[i * n2 + ck + 1];
+      const m2 = re * re + im * im;
+      if (m2 > mx) {
+        mx = m2;
+        p = i;
+      }
+    }
+    piv[k] = p;
+    if (p !== k) {
+      sign = -sign;
+      swapRange(w, rk, p * n2, n2);
+    }
+    const ur = w[rk + ck];
+    const ui = w[rk + ck + 1];
+    if (ur === 0 && ui === 0) continue;
+    const ir = recipRe(ur, ui);
+    const ii = recipIm(ur, ui);
+    for (let i = k + 1; i < n; i++) {
+      const ri = i * n2;
+      const xr = w[ri + ck];
+      const xi = w[ri + ck + 1];
+      const lr = xr * ir - xi * ii;
+      const li = xr * ii + xi * ir;
+      w[ri + ck] = lr;
+      w[ri + ck + 1] = li;
+      if (lr === 0 && li === 0) continue;
+      for (let j = ck + 2; j < n2; j += 2) {
+        const yr = w[rk + j];
+        const yi = w[rk + j + 1];
+        w[ri + j] -= lr * yr - li * yi;
+        w[ri + j + 1] -= lr * yi + li * yr;
+      }
+    }
+  }
+  return sign;
+}
+
+/** Real part of 1/(re + i·im) by Smith's method (no overflow in re² + im²). */
+function recipRe(re: number, im: number): number {
+  if (Math.abs(re) >= Math.abs(im)) {
+    const r = im / re;
+    return 1 / (re + im * r);
+  }
+  const r = re / im;
+  return r / (re * r + im);
+}
+
+/** Imaginary part of 1/(re + i·im) by Smith's method. */
+function recipIm(re: number, im: number): number {
+  if (Math.abs(re) >= Math.abs(im)) {
+    const r = im / re;
+    return -r / (re + im * r);
+  }
+  const r = re / im;
+  return -1 / (re * r + im);
+}
+
+function cluSingular(w: Float64Array, n: number): boolean {
+  for (let k = 0; k < n; k++) {
+    const o = 2 * (k * n + k);
+    if (w[o] === 0 && w[o + 1] === 0) return true;
+  }
+  return false;
+}
+
+/** Solves L·U·X = P·B in place in `x` (complex `n`×`r`) from a factorization by {@link cluFactor}. */
+function cluSolveInPlace(w: Float64Array, n: number, piv: Int32Array, x: Float64Array, r: number): void {
+  const n2 = 2 * n;
+  const r2 = 2 * r;
+  for (let k = 0; k < n; k++) {
+    const p = piv[k];
+    if (p !== k) swapRange(x, k * r2, p * r2, r2);
+  }
+  for (let i = 1; i < n; i++) {
+    const ri = i * r2;
+    for (let k = 0; k < i; k++) {
+      const lr = w[i * n2 + 2 * k];
+      const li = w[i * n2 + 2 * k + 1];
+      if (lr === 0 && li === 0) continue;
+      const rk = k * r2;
+      for (let j = 0; j < r2; j += 2) {
+        const yr = x[rk + j];
+        const yi = x[rk + j + 1];
+        x[ri + j] -= lr * yr - li * yi;
+        x[ri + j + 1] -= lr * yi + li * yr;
+      }
+    }
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    const ri = i * r2;
+    for (let k = i + 1; k < n; k++) {
+      const ur = w[i * n2 + 2 * k];
+      const ui = w[i * n2 + 2 * k + 1];
+      if (ur === 0 && ui === 0) continue;
+      const rk = k * r2;
+      for (let j = 0; j < r2; j += 2) {
+        const yr = x[rk + j];
+        const yi = x[rk + j + 1];
+        x[ri + j] -= ur * yr - ui * yi;
+        x[ri + j + 1] -= ur * yi + ui * yr;
+      }
+    }
+    const dr = w[i * n2 + 2 * i];
+    const di = w[i * n2 + 2 * i + 1];
+    const ir = recipRe(dr, di);
+    const ii = recipIm(dr, di);
+    for (let j = 0; j < r2; j += 2) {
+      const yr = x[ri + j];
+      const yi = x[ri + j + 1];
+      x[ri + j] = yr * ir - yi * ii;
+      x[ri + j + 1] = yr * ii + yi * ir;
+    }
+  }
+}
+
+/**
+ * Solves A·X = B for each batch item (A complex `n`×`n`, B and X complex `n`×`nrhs`) by LU with partial
+ * pivoting on the largest modulus. An item fails (X filled with NaN) when A is exactly singular (a zero
+ * pivot) or has a non-finite entry. Returns -1 or the first failed batch index.
+ */
+export function csolve(
+  a: FloatArray,
+  b: FloatArray,
+  batch: number,
+  n: number,
+  nrhs: number,
+  out: FloatArray,
+): number {
+  const nn2 = 2 * n * n;
+  const nr2 = 2 * n * nrhs;
+  wBuf = growF64(wBuf, nn2);
+  rhsBuf = growF64(rhsBuf, nr2);
+  pivBuf = growI32(pivBuf, n);
+  const w = wBuf;
+  const y = rhsBuf;
+  const piv = pivBuf;
+  let failed = -1;
+  for (let t = 0; t < batch; t++) {
+    const ob = t * nr2;
+    const sc = loadScaled(a, t * nn2, n, w);
+    if (Number.isNaN(sc) || (cluFactor(w, n, piv), cluSingular(w, n))) {
+      fillNaN(out, ob, nr2);
+      if (failed < 0) failed = t;
+      continue;
+    }
+    for (let i = 0; i < nr2; i++) y[i] = b[ob + i];
+    cluSolveInPlace(w, n, piv, y, nrhs);
+    // (sc·A)·Y = B, so X = sc·Y (sc an exact power of two)
+    for (let i = 0; i < nr2; i++) out[ob + i] = y[i] * sc;
+  }
+  return failed;
+}
+
+/**
+ * Inverse of each complex `n`×`n` matrix by LU with partial pivoting. An item fails (`out` filled with
+ * NaN) when A is exactly singular or non-finite, as in {@link csolve}, or when the inverse overflows.
+ * Returns -1 or the first failed batch index.
+ */
+export function cinv(a: FloatArray, batch: number, n: number, out: FloatArray): number {
+  const n2 = 2 * n;
+  const nn2 = n * n2;
+  wBuf = growF64(wBuf, nn2);
+  rhsBuf = growF64(rhsBuf, nn2);
+  pivBuf = growI32(pivBuf, n);
+  const w = wBuf;
+  const y = rhsBuf;
+  const piv = pivBuf;
+  let failed = -1;
+  for (let t = 0; t < batch; t++) {
+    const o = t * nn2;
+    const sc = loadScaled(a, o, n, w);
+    let ok = !Number.isNaN(sc);
+    if (ok) {
+      cluFactor(w, n, piv);
+      ok = !cluSingular(w, n);
+    }
+    if (ok) {
+      y.fill(0, 0, nn2);
+      for (let i = 0; i < n; i++) y[i * n2 + 2 * i] = 1;
+      cluSolveInPlace(w, n, piv, y, n);
+      for (let i = 0; i < nn2; i++) {
+        const v = y[i] * sc; // inv(A) = sc·inv(sc·A)
+        y[i] = v;
+        if (!Number.isFinite(v)) ok = false;
+      }
+    }
+    if (!ok) {
+      fillNaN(out, o, nn2);
+      if (failed < 0) failed = t;
+      continue;
+    }
+    for (let i = 0; i < nn2; i++) out[o + i] = y[i];
+  }
+  return failed;
+}
+
+/**
+ * Determinant of each complex `n`×`n` matrix: the permutation sign times the product of the LU
+ * pivots; `out` gets (re, im) per item. A singular matrix gives exactly 0 (an exact zero pivot) and is
+ * not a failure; a non-finite input gives NaN. Always returns -1.
+ */
+export function cdet(a: FloatArray, batch: number, n: number, out: FloatArray): number {
+  const nn2 = 2 * n * n;
+  wBuf = growF64(wBuf, nn2);
+  pivBuf = growI32(pivBuf, n);
+  const w = wBuf;
+  const piv = pivBuf;
+  for (let t = 0; t < batch; t++) {
+    const sc = loadScaled(a, t * nn2, n, w);
+    if (Number.isNaN(sc)) {
+      out[2 * t] = Number.NaN;
+      out[2 * t + 1] = Number.NaN;
+      continue;
+    }
+    const unscale = 1 / sc;
+    let dr: number = cluFactor(w, n, piv);
+    let di = 0;
+    for (let k = 0; k < n; k++) {
+      const o = 2 * (k * n + k);
+      const ur = w[o] * unscale; // det(A) = det(sc·A)·sc^-n, one factor per pivot
+      const ui = w[o + 1] * unscale;
+      const nr = dr * ur - di * ui;
+      di = dr * ui + di * ur;
+      dr = nr;
+    }
+    out[2 * t] = dr === 0 ? 0 : dr; // no -0
+    out[2 * t + 1] = di === 0 ? 0 : di;
+  }
+  return -1;
+}

@@ -1,0 +1,282 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as mg from '../src/index.js';
+import type { AnyTensor, ComplexTensor, Tensor } from '../src/index.js';
+
+// Complex tensors: PyTorch reference values (scripts/fixtures/complex.py, complex128) for every
+// complex op's forward value and gradient of a real loss, gradcheck in complex128, the API around them.
+
+type Real = { shape: number[]; values: number[] };
+type Cplx = { shape: number[]; re: number[]; im: number[] };
+type Enc = Real | Cplx;
+interface Case {
+  name: string;
+  op: string;
+  axis?: number;
+  inputs: Enc[];
+  loss: { kind: string; [k: string]: unknown };
+  value: number;
+  outputs: Enc[];
+  grads: Enc[];
+}
+const fixture: { cases: Case[] } = JSON.parse(readFileSync(new URL('./fixtures/complex.json', import.meta.url), 'utf8'));
+
+const dec = (e: Enc): AnyTensor =>
+  'values' in e
+    ? mg.tensor(Float64Array.from(e.values), { shape: e.shape })
+    : mg.complex(mg.tensor(Float64Array.from(e.re), { shape: e.shape }), mg.tensor(Float64Array.from(e.im), { shape: e.shape }));
+const real = (e: unknown): Tensor => dec(e as Real) as Tensor;
+const L = mg.linalg;
+
+/** The op's outputs from the inputs, as scripts/fixtures/complex.py's run. */
+function run(c: Case, xs: AnyTensor[]): AnyTensor[] {
+  const [a, b] = xs as [ComplexTensor, ComplexTensor];
+  switch (c.op) {
+    case 'add':
+      return [mg.add(a, b)];
+    case 'sub':
+      return [mg.sub(a, b)];
+    case 'mul':
+    case 'mul-real':
+      return [mg.mul(a, b)];
+    case 'div':
+      return [mg.div(a, b)];
+    case 'neg':
+      return [mg.neg(a)];
+    case 'conj':
+      return [mg.conj(a)];
+    case 'real':
+      return [mg.real(a)];
+    case 'imag':
+      return [mg.imag(a)];
+    case 'abs':
+      return [mg.abs(a)];
+    case 'square':
+      return [mg.square(a)];
+    case 'exp':
+      return [mg.exp(a)];
+    case 'reciprocal':
+      return [mg.reciprocal(a)];
+    case 'sum':
+      return [mg.sum(a)];
+    case 'mean':
+      return [mg.mean(a)];
+    case 'sum-axis':
+      return [mg.sum(a, c.axis)];
+    case 'matmul':
+      return [mg.matmul(a, b)];
+    case 'adjoint':
+      return [mg.adjoint(a)];
+    case 'transpose':
+      return [mg.transpose(a)];
+    case 'trace':
+      return [mg.trace(a)];
+    case 'diag':
+      return [mg.diag(a)];
+    case 'svdvals':
+      return [L.svdvals(a)];
+    case 'svd': {
+      const { U, S, Vh } = L.svd(a);
+      return [S, U, Vh];
+    }
+    case 'eigvalsh':
+      return [L.eigvalsh(a)];
+    case 'eigh': {
+      const { values, vectors } = L.eigh(a);
+      return [values, vectors];
+    }
+    case 'solve':
+      return [L.solve(a, b)];
+    case 'inv':
+      return [L.inv(a)];
+    case 'det':
+      return [L.det(a)];
+    case 'det-abs':
+      return [mg.abs(L.det(a))];
+    default:
+      throw new Error(`no op ${c.op}`);
+  }
+}
+
+const abs2 = (z: ComplexTensor) => mg.add(mg.square(z.re), mg.square(z.im));
+/** The loss, rebuilt from its kind and weights. */
+function loss(c: Case, outs: AnyTensor[]): Tensor {
+  const l = c.loss;
+  const [y] = outs;
+  switch (l.kind) {
+    case 'linear': {
+      const z = y as ComplexTensor;
+      return mg.add(mg.sum(mg.mul(z.re, real(l.wr))), mg.sum(mg.mul(z.im, real(l.wi))));
+    }
+    case 'linear-real':
+      return mg.sum(mg.mul(y as Tensor, real(l.w)));
+    case 'svd-gauge-free': {
+      const [S, U, Vh] = outs as [Tensor, ComplexTensor, ComplexTensor];
+      return mg.add(mg.sum(mg.mul(S, real(l.wS))), mg.add(mg.sum(mg.mul(abs2(U), real(l.wU))), mg.sum(mg.mul(abs2(Vh), real(l.wV)))));
+    }
+    case 'eigh-gauge-free': {
+      const [vals, V] = outs as [Tensor, ComplexTensor];
+      return mg.add(mg.sum(mg.mul(vals, real(l.wL))), mg.sum(mg.mul(abs2(V), real(l.wV))));
+    }
+    default:
+      throw new Error(`no loss ${l.kind}`);
+  }
+}
+
+/** Interleaved values of an encoded tensor (re, im pairs for complex ones). */
+const flat = (e: Enc): number[] => ('values' in e ? e.values : e.re.flatMap((r, i) => [r, e.im[i]]));
+function expectClose(got: AnyTensor, want: Enc, rtol: number) {
+  expect(got.shape).toEqual(want.shape);
+  expect('values' in want ? got.dtype : 'complex').toBe('values' in want ? 'float64' : 'complex');
+  const w = flat(want);
+  const g = Array.from(got.dataSync());
+  const scale = Math.max(1, ...w.map(Math.abs));
+  const err = Math.max(0, ...g.map((v, i) => Math.abs(v - w[i])));
+  expect(err / scale).toBeLessThan(rtol);
+}
+const isComplex = (t: AnyTensor) => t instanceof mg.ComplexTensor;
+
+describe('complex ops against PyTorch (fixtures, complex128)', () => {
+  expect(fixture.cases.length).toBeGreaterThan(30);
+  for (const c of fixture.cases) {
+    it(c.name, () => {
+      const xs = c.inputs.map(dec);
+      const outs = run(c, xs);
+      c.outputs.forEach((o, i) => expectClose(outs[i], o, 1e-8));
+      const { value, grads } = mg.valueAndGrad((...args: AnyTensor[]) => loss(c, run(c, args)))(...xs);
+      expect(Math.abs(value.item() - c.value)).toBeLessThan(1e-8 * Math.max(1, Math.abs(c.value)));
+      grads.forEach((g, i) => {
+        expect(isComplex(g)).toBe(isComplex(xs[i]));
+        expectClose(g, c.grads[i], 1e-8);
+      });
+    });
+  }
+});
+
+const cx = (shape: number[], seed: number) => mg.randomComplex(shape, { seed });
+const check = (fn: (...xs: ComplexTensor[]) => AnyTensor | AnyTensor[], inputs: AnyTensor[]) => {
+  const r = mg.gradcheck(fn as (...xs: AnyTensor[]) => AnyTensor | AnyTensor[], inputs);
+  expect(r.failures).toEqual([]);
+  expect(r.ok).toBe(true);
+};
+
+describe('gradcheck in complex128 (real views, re and im perturbed apart)', () => {
+  const a = cx([3, 4], 1);
+  const b = cx([3, 4], 2);
+  const r = mg.random([4], { seed: 3 });
+  const cases: [string, (...xs: ComplexTensor[]) => AnyTensor | AnyTensor[], AnyTensor[]][] = [
+    ['add', (x, y) => mg.add(x, y), [a, b]],
+    ['sub with a real', (x) => mg.sub(x, r), [a]],
+    ['mul', (x, y) => mg.mul(x, y), [a, b]],
+    ['mul by a real (real input too)', (x, y) => mg.mul(x, y), [a, r]],
+    ['div', (x, y) => mg.div(x, mg.add(y, 2)), [a, b]],
+    ['real / complex', (x) => mg.div(r, mg.add(x, 2)), [a]],
+    ['neg, conj', (x) => mg.conj(mg.neg(x)), [a]],
+    ['real, imag', (x) => [mg.real(x), mg.imag(x)], [a]],
+    ['abs', (x) => mg.abs(x), [a]],
+    ['square, exp', (x) => mg.exp(mg.square(x)), [a]],
+    ['reciprocal', (x) => mg.reciprocal(mg.add(x, 2)), [a]],
+    ['matmul (complex @ complex, real @ complex)', (x, y) => [mg.matmul(x, mg.adjoint(y)), mg.matmul(mg.transpose(r.reshape([4, 1])), mg.transpose(y))], [a, b]],
+    ['sum, mean, keepdims', (x) => [mg.sum(x, 0), mg.mean(x, -1, true), mg.sum(x)], [a]],
+    ['reshape, slice, concat', (x, y) => mg.concat([mg.slice(mg.reshape(x, [4, 3]), [1, 0], [2, -1]), mg.reshape(y, [4, 3])], 0), [a, b]],
+    ['trace, diag, diagEmbed', (x) => [mg.trace(x), mg.diagEmbed(mg.diag(x))], [cx([2, 3, 3], 4)]],
+    ['where', (x, y) => mg.where(mg.gt(r, 0.5), x, y), [a, b]],
+    ['mse', (x, y) => mg.mse(x, y), [a, b]],
+    ['broadcastTo', (x) => mg.broadcastTo(x, [2, 3, 4]), [a]],
+  ];
+  for (const [name, fn, inputs] of cases) it(name, () => check(fn, inputs));
+});
+
+describe('complex tensors', () => {
+  it('are created from { re, im }, from interleaved arrays and from parts, and read back', () => {
+    const z = mg.complexTensor({ re: [[1, 2], [3, 4]], im: [[0.5, -1], [2, 0]] });
+    expect(z.dtype).toBe('complex128');
+    expect(z.shape).toEqual([2, 2]);
+    expect(Array.from(z.dataSync())).toEqual([1, 0.5, 2, -1, 3, 2, 4, 0]);
+    expect(z.arraySync()).toEqual({ re: [[1, 2], [3, 4]], im: [[0.5, -1], [2, 0]] });
+    const f = mg.complexTensor(Float32Array.from([1, 2, 3, 4]), { shape: [2] });
+    expect(f.dtype).toBe('complex64');
+    expect(f.realDType).toBe('float32');
+    expect(f.arraySync()).toEqual({ re: [1, 3], im: [2, 4] });
+    expect(mg.complexTensor({ re: [1, 2] }).arraySync()).toEqual({ re: [1, 2], im: [0, 0] });
+    expect(mg.viewAsReal(z).shape).toEqual([2, 2, 2]);
+    expect(mg.viewAsComplex(mg.viewAsReal(z)).arraySync()).toEqual(z.arraySync());
+    expect(mg.complex(mg.tensor([1, 2]), mg.tensor(3)).arraySync()).toEqual({ re: [1, 2], im: [3, 3] });
+    expect(mg.sum(z).item()).toEqual({ re: 10, im: 1.5 });
+    expect(z.cast('complex64').dataSync()).toBeInstanceOf(Float32Array);
+    expect(String(mg.complexTensor({ re: [1], im: [2] }))).toContain('complex128');
+  });
+
+  it('multiply like complex numbers', () => {
+    const a = mg.complexTensor({ re: [1, 0], im: [2, 1] });
+    const b = mg.complexTensor({ re: [3, 0], im: [-1, 1] });
+    expect(mg.mul(a, b).arraySync()).toEqual({ re: [5, -1], im: [5, 0] }); // (1+2i)(3−i) = 5+5i, i·i = −1
+    expect(mg.div(mg.mul(a, b), b).arraySync()).toEqual(a.arraySync());
+    expect(mg.abs(mg.complexTensor({ re: [3], im: [4] })).arraySync()).toEqual([5]);
+  });
+
+  it('randomComplex draws like torch.randn (E|z|² = 1)', () => {
+    const z = mg.randomComplex([20000], { seed: 5 });
+    const power = mg.mean(mg.square(mg.abs(z))).item();
+    expect(Math.abs(power - 1)).toBeLessThan(0.05);
+  });
+
+  it('abs has gradient 0 at 0 (like torch)', () => {
+    const g = mg.grad((z: ComplexTensor) => mg.sum(mg.abs(z)))(mg.complexTensor({ re: [0, 3], im: [0, 4] }));
+    expect(Array.from(g.dataSync(), (v) => Math.round(v * 1e12) / 1e12)).toEqual([0, 0, 0.6, 0.8]);
+  });
+
+  it('grad follows PyTorch: ∂|z|²/∂z = 2z, and real arguments keep real gradients', () => {
+    const z = mg.complexTensor({ re: [1, -2], im: [0.5, 3] });
+    const r = mg.tensor([2, 3]);
+    const { grads } = mg.valueAndGrad((a: AnyTensor, b: AnyTensor) => mg.sum(mg.mul(mg.square(mg.abs(a as ComplexTensor)), b as Tensor)))(z, r);
+    expect((grads[0] as ComplexTensor).arraySync()).toEqual({ re: [4, -12], im: [2, 18] });
+    expect(grads[1]).toBeInstanceOf(mg.Tensor);
+  });
+
+  it('jit takes and returns complex tensors (and keeps programs apart from real ones of the view shape)', () => {
+    const f = mg.jit((z: ComplexTensor) => mg.matmul(z, mg.adjoint(z)));
+    const z = cx([3, 2], 7);
+    const want = mg.matmul(z, mg.adjoint(z));
+    const got = f(z);
+    expect(got).toBeInstanceOf(mg.ComplexTensor);
+    expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
+    const g = mg.jit((x: AnyTensor) => mg.mul(x as Tensor, 2));
+    expect(g(mg.viewAsReal(z))).toBeInstanceOf(mg.Tensor);
+    expect(g(z)).toBeInstanceOf(mg.ComplexTensor);
+    f.dispose();
+  });
+
+  it('complex64 runs in float32', () => {
+    const z = mg.randomComplex([2, 4, 4], { seed: 1, dtype: 'complex64' });
+    const { U, S, Vh } = L.svd(z);
+    expect(S.dtype).toBe('float32');
+    const back = mg.matmul(mg.mul(U, S.reshape([2, 1, 4])), Vh);
+    const err = mg.max(mg.abs(mg.sub(back, z))).item();
+    expect(err).toBeLessThan(1e-5);
+  });
+
+  it('errors name the op and the dtypes', () => {
+    const z = cx([2, 2], 1);
+    expect(() => mg.log(z as never)).toThrow(/log: not defined for complex tensors \(got complex128 \[2, 2\]\)/);
+    expect(() => mg.maximum(z, 1)).toThrow(/maximum: not defined for complex/);
+    expect(() => mg.add(z, mg.tensor([1, 2], { dtype: 'float32' }))).toThrow(/add: a complex128 operand meets a float32 one/);
+    expect(() => mg.add(z, z.cast('complex64'))).toThrow(/add: inputs have different dtypes \(complex128, complex64\)/);
+    expect(() => mg.viewAsComplex(mg.zeros([2, 3]))).toThrow(/last dim must be 2/);
+    expect(() => L.cholesky(z as never)).toThrow(/linalg.cholesky: not defined for complex/);
+    expect(() => mg.grad((x: ComplexTensor) => x as never)(z)).toThrow(/real tensors, got a complex128 one/);
+    expect(() => mg.complexTensor({ re: [1, 2], im: [1] })).toThrow(/re has shape \[2\], im has \[1\]/);
+    expect(() => L.inv(mg.complexTensor({ re: [[1, 2], [2, 4]] }))).toThrow(/linalg.inv: the matrix is singular \(batch index 0\)/);
+  });
+
+  it('decompositions hold their invariants (A·V = V·Λ, UᴴU = I) on a batch', () => {
+    const A = cx([5, 4, 4], 11);
+    const Hm = mg.mul(mg.add(A, mg.adjoint(A)), 0.5);
+    const { values, vectors: V } = L.eigh(Hm);
+    const res = mg.sub(mg.matmul(Hm, V), mg.mul(V, values.reshape([5, 1, 4])));
+    expect(mg.max(mg.abs(res)).item()).toBeLessThan(1e-12);
+    const { U } = L.svd(cx([3, 6, 4], 12));
+    const I = mg.sub(mg.matmul(mg.adjoint(U), U), mg.eye(4));
+    expect(mg.max(mg.abs(I)).item()).toBeLessThan(1e-12);
+  });
+});
