@@ -99,6 +99,20 @@ def lambda_min4_adam(steps):
     return train(opt, loss, steps)
 
 
+def mimo_svdvals(reps):
+    """102,400 complex64 4x4 matrices (re, im interleaved from lehmer_signed, as bench/workloads.ts):
+    torch.linalg.svdvals forward and the backward of sum(S) to H, `reps` times (1). Result: sum(S)."""
+    B = 102400
+    X = lehmer_signed(B * 32).to(torch.float32).reshape(B, 4, 4, 2)
+    out = None
+    for _ in range(reps):
+        H = torch.view_as_complex(X).detach().requires_grad_()
+        S = torch.linalg.svdvals(H)
+        S.sum().backward()
+        out = float(S.sum())
+    return out
+
+
 WORKLOADS = {
     'inverse4-momentum-10k': (lambda steps: inverse4('momentum', steps), 10000, 'float64'),
     'inverse4-adam-10k': (lambda steps: inverse4('adam', steps), 10000, 'float64'),
@@ -107,6 +121,7 @@ WORKLOADS = {
     'svd-batch1000-8x8': (lambda reps: linalg_batch8('svd', reps), 10, 'float64'),
     'eigh-batch1000-8x8': (lambda reps: linalg_batch8('eigh', reps), 10, 'float64'),
     'lambda-min4-adam-500': (lambda_min4_adam, 500, 'float64'),
+    'mimo-svdvals-102400-4x4': (mimo_svdvals, 1, 'float32'),
 }
 
 

@@ -130,7 +130,40 @@ export const WORKLOADS: readonly Workload[] = [
   linalgBatch8('svd'),
   linalgBatch8('eigh'),
   lambdaMin4Adam(500),
+  mimoSvdvals(),
 ];
+
+/**
+ * `mimo-svdvals-102400-4x4` (seed 000, issue 9): 102,400 complex64 4×4 channel matrices (re and im
+ * from the Lehmer generator in [-1, 1), interleaved), the forward singular values and the gradient
+ * of Σσ with respect to H (U·Vᴴ per matrix) in one compiled program, as bench/torch_bench.py runs
+ * torch.linalg.svdvals + backward. Result: Σσ.
+ */
+export function mimoSvdvals(): Workload {
+  const B = 102_400;
+  return {
+    name: 'mimo-svdvals-102400-4x4',
+    dtype: 'float32',
+    description: 'svdvals of 102,400 complex64 4×4 matrices, forward + backward of Σσ',
+    prepare() {
+      const data = Float32Array.from(lehmerSigned(B * 32));
+      const h = inputTensor([B, 4, 4, 2], 'float32');
+      const total = mg.sum(mg.linalg.svdvals(mg.viewAsComplex(h)));
+      const [grad] = mg.backward([total], [mg.ones([], { dtype: 'float32' })], [h]);
+      const exe = mg.cpu.compile(compile([h], [total, grad!]));
+      return () => {
+        takeFailure();
+        exe.write(0, data);
+        exe.run(1);
+        const failure = takeFailure();
+        if (failure) throw new Error(`mimo-svdvals: linalg.${failure.op} failed on item ${failure.index}`);
+        const sum = exe.view(0)[0];
+        exe.dispose();
+        return sum;
+      };
+    },
+  };
+}
 
 /** inverse4-adam-10k through the public run loop: solve() with a progress event every 1000 steps. */
 export function inverse4Solve(): () => Promise<number> {

@@ -1,6 +1,6 @@
 // The public API of matgrad: everything users import comes through here.
 export * from './autograd/api.js';
-export { type DType, DTYPES, type FloatArray } from './autograd/dtype.js';
+export { COMPLEX_DTYPES, type ComplexDType, type DType, DTYPES, type FloatArray } from './autograd/dtype.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './autograd/gradcheck.js';
 export { backward, grad, type ValueAndGrad, valueAndGrad } from './autograd/grad.js';
 export { jit } from './autograd/jit.js';
@@ -34,6 +34,7 @@ export * from './errors.js';
 export * as optimizers from './optimizers/index.js';
 export * as schedules from './optimizers/schedules.js';
 export {
+  type AnyParams,
   type Init,
   initialValues,
   type Objective,

@@ -1,5 +1,6 @@
 import { Observable } from 'rxjs';
 import * as F from './autograd/api.js';
+import { ComplexTensor, like, toReal } from './autograd/complex.js';
 import type { DType } from './autograd/dtype.js';
 import { type Jitted, jit } from './autograd/jit.js';
 import type { Tensor } from './autograd/tensor.js';
@@ -11,7 +12,7 @@ import { adam } from './optimizers/adam.js';
 import { type Lbfgs, LbfgsProgram } from './optimizers/lbfgs.js';
 import { StepProgram } from './optimizers/program.js';
 import type { Transform } from './optimizers/transform.js';
-import { initialValues, type Objective, type Params } from './problems/objective.js';
+import { type AnyParams, initialValues, type Objective, type Params } from './problems/objective.js';
 
 export type RunStatus = 'converged' | 'max-steps' | 'diverged' | 'stalled' | 'cancelled' | 'time-limit';
 
@@ -48,7 +49,7 @@ export interface Progress {
   readonly metrics: Record<string, number>;
 }
 
-export interface SolveResult {
+export interface SolveResult<P extends AnyParams = Params> {
   readonly done: true;
   readonly status: RunStatus;
   /** Steps completed. */
@@ -56,7 +57,7 @@ export interface SolveResult {
   readonly loss: number;
   readonly gradNorm: number;
   readonly elapsedMs: number;
-  readonly params: Params;
+  readonly params: P;
   readonly metrics: Record<string, number>;
   /** Step at which the loss or parameters became non-finite (status 'diverged'). */
   readonly divergedAt?: number;
@@ -67,7 +68,7 @@ export interface SolveResult {
   readonly timeToToleranceMs?: number;
 }
 
-export type SolveEvent = Progress | SolveResult;
+export type SolveEvent<P extends AnyParams = Params> = Progress | SolveResult<P>;
 
 const now = () => performance.now();
 const yieldToEventLoop = (): Promise<void> =>
@@ -89,7 +90,7 @@ const backendLabel = (b: Backend): string =>
  * Creates a run on the requested backend. WebGPU runs float32 (the problem is rebuilt in float32 when
  * it can be); 'auto' falls back to the CPU when no adapter exists or the problem uses ops WebGPU lacks.
  */
-async function createRun(objective: Objective, opts: SolveOptions): Promise<Run> {
+async function createRun(objective: Objective<AnyParams>, opts: SolveOptions): Promise<Run> {
   const b = opts.backend;
   if (b !== 'webgpu' && b !== 'auto') return new Run(objective, opts);
   const gpu = await webgpuBackend();
@@ -138,12 +139,13 @@ export class Run {
   private best = Infinity;
   private bestAt = 0;
   private status: RunStatus | null = null;
+  private readonly toParams: (ts: readonly Tensor[]) => AnyParams;
   private divergedAt?: number;
   private stepsToTolerance?: number;
   private timeToToleranceMs?: number;
 
   constructor(
-    private readonly objective: Objective,
+    private readonly objective: Objective<AnyParams>,
     private readonly opts: SolveOptions,
   ) {
     checkOptions(opts);
@@ -153,8 +155,11 @@ export class Run {
     const init = initialValues(objective, { dtype, seedOffset: opts.seed });
     this.names = Object.keys(objective.params);
     const opt = opts.optimizer ?? objective.defaults?.optimizer?.() ?? adam({ lr: 1e-2 });
-    const toParams = (ts: readonly Tensor[]): Params => Object.fromEntries(this.names.map((n, i) => [n, ts[i]]));
-    const initial = this.names.map((n) => init[n]);
+    // complex parameters travel as their real views (optimizers step them like torch.optim does)
+    const complex = this.names.map((n) => init[n] instanceof ComplexTensor);
+    const toParams = (ts: readonly Tensor[]): AnyParams => Object.fromEntries(this.names.map((n, i) => [n, like(ts[i], complex[i])]));
+    this.toParams = toParams;
+    const initial = this.names.map((n) => toReal(init[n]));
     const loss = (...ps: Tensor[]) => objective.loss(toParams(ps));
     const constraints = this.names.map((n) => objective.params[n].constraint);
     if ('kind' in opt && opt.kind === 'lbfgs') {
@@ -192,7 +197,7 @@ export class Run {
   }
 
   /** Runs the next chunk; returns its progress event, or the final result when the run ends. */
-  async advance(signal?: AbortSignal): Promise<SolveEvent> {
+  async advance(signal?: AbortSignal): Promise<SolveEvent<AnyParams>> {
     if (this.status) throw new MatgradError('run already finished');
     if (signal?.aborted) return this.finish('cancelled');
     const tolerance = this.opts.tolerance ?? this.objective.defaults?.tolerance;
@@ -253,13 +258,13 @@ export class Run {
   }
 
   /** Ends the run early (cancellation); frees its buffers. */
-  async finish(status: RunStatus): Promise<SolveResult> {
+  async finish(status: RunStatus): Promise<SolveResult<AnyParams>> {
     this.status = status;
     const { loss, gradNorm, params } = await this.program.read();
     return this.result(loss, gradNorm, params, this.computeMetrics(params));
   }
 
-  private result(loss: number, gradNorm: number, ps: Tensor[], metrics: Record<string, number>): SolveResult {
+  private result(loss: number, gradNorm: number, ps: Tensor[], metrics: Record<string, number>): SolveResult<AnyParams> {
     this.dispose();
     return {
       done: true,
@@ -268,7 +273,7 @@ export class Run {
       loss,
       gradNorm,
       elapsedMs: now() - this.started,
-      params: Object.fromEntries(this.names.map((n, i) => [n, ps[i]])),
+      params: this.toParams(ps),
       metrics,
       divergedAt: this.divergedAt,
       stepsToTolerance: this.stepsToTolerance,
@@ -297,13 +302,14 @@ function allFinite(t: Tensor): boolean {
  * event every `reportEvery` steps and ends with `{ done: true, status, params, metrics, ... }`.
  * Unsubscribing or aborting `signal` cancels it: no further step runs and its buffers are freed.
  */
-export function solve(objective: Objective, options: SolveOptions = {}): Observable<SolveEvent> {
+export function solve<P extends AnyParams = Params>(objective: Objective<P>, options: SolveOptions = {}): Observable<SolveEvent<P>> {
   if (objective?.kind !== 'objective')
     throw new MatgradError(
       'solve: expected a problem (mg.problem(spec)) or an objective (mg.objective(...))',
     );
   checkOptions(options);
-  return new Observable<SolveEvent>((subscriber) => {
+  // the run is untyped inside (AnyParams); its params are the objective's, so P holds
+  return new Observable<SolveEvent<AnyParams>>((subscriber) => {
     let stopped = false;
     let run: Run | null = null;
     (async () => {
@@ -332,7 +338,7 @@ export function solve(objective: Objective, options: SolveOptions = {}): Observa
       stopped = true;
       run?.dispose();
     };
-  });
+  }) as Observable<SolveEvent<P>>;
 }
 
 export interface CompareSummary {
@@ -345,26 +351,26 @@ export interface CompareSummary {
   readonly elapsedMs: number;
 }
 
-export type CompareEvent =
-  | (SolveEvent & { readonly run: string })
+export type CompareEvent<P extends AnyParams = Params> =
+  | (SolveEvent<P> & { readonly run: string })
   | { readonly done: true; readonly run: null; readonly summary: CompareSummary[] };
 
 /**
  * Runs several optimizers on the same objective from the same initial values, interleaved chunk by
  * chunk so their curves grow together. Events carry the run name; the last event is a summary.
  */
-export function compare(
+export function compare<P extends AnyParams = Params>(
   runs: Record<string, Transform | Lbfgs | SolveOptions>,
-  objective: Objective,
+  objective: Objective<P>,
   options: SolveOptions = {},
-): Observable<CompareEvent> {
+): Observable<CompareEvent<P>> {
   const entries = Object.entries(runs);
   if (!entries.length) throw new MatgradError('compare: give at least one run');
   const isOptimizer = (v: object): v is Transform | Lbfgs =>
     ('update' in v && typeof v.update === 'function') || ('kind' in v && v.kind === 'lbfgs');
   const optsFor = (v: Transform | Lbfgs | SolveOptions): SolveOptions =>
     isOptimizer(v) ? { ...options, optimizer: v } : { ...options, ...v };
-  return new Observable<CompareEvent>((subscriber) => {
+  return new Observable<CompareEvent<AnyParams>>((subscriber) => {
     let stopped = false;
     const active = new Map<string, Run>();
     (async () => {
@@ -414,5 +420,5 @@ export function compare(
       stopped = true;
       for (const r of active.values()) r.dispose();
     };
-  });
+  }) as Observable<CompareEvent<P>>;
 }

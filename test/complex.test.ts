@@ -19,7 +19,16 @@ interface Case {
   outputs: Enc[];
   grads: Enc[];
 }
-const fixture: { cases: Case[] } = JSON.parse(readFileSync(new URL('./fixtures/complex.json', import.meta.url), 'utf8'));
+interface OptimizerCase {
+  name: string;
+  optimizer: { kind: 'sgd' | 'adam' | 'adamw'; lr: number; momentum?: number; weightDecay?: number };
+  A: Cplx;
+  b: Cplx;
+  z0: Cplx;
+  losses: number[];
+  z: Cplx;
+}
+const fixture: { cases: Case[]; optimizers: OptimizerCase[] } = JSON.parse(readFileSync(new URL('./fixtures/complex.json', import.meta.url), 'utf8'));
 
 const dec = (e: Enc): AnyTensor =>
   'values' in e
@@ -278,5 +287,39 @@ describe('complex tensors', () => {
     const { U } = L.svd(cx([3, 6, 4], 12));
     const I = mg.sub(mg.matmul(mg.adjoint(U), U), mg.eye(4));
     expect(mg.max(mg.abs(I)).item()).toBeLessThan(1e-12);
+  });
+});
+
+describe('optimizers on a complex parameter match torch.optim (which steps its real view)', () => {
+  for (const o of fixture.optimizers) {
+    it(o.name, () => {
+      const A = dec(o.A) as ComplexTensor;
+      const b = dec(o.b) as ComplexTensor;
+      const { kind, lr, momentum, weightDecay } = o.optimizer;
+      const tx = kind === 'sgd' ? mg.optimizers.sgd({ lr, momentum }) : kind === 'adam' ? mg.optimizers.adam({ lr }) : mg.optimizers.adamw({ lr, weightDecay });
+      const r = mg.objective({ z: mg.param(dec(o.z0) as ComplexTensor) }, ({ z }) => mg.sum(mg.square(mg.abs(mg.sub(mg.matmul(A, z), b)))));
+      const init = mg.initialValues(r).z as ComplexTensor;
+      const prog = new mg.optimizers.StepProgram([init.view], (v) => r.loss({ z: mg.viewAsComplex(v) }), tx);
+      const losses: number[] = [];
+      for (let t = 0; t < o.losses.length; t++) {
+        prog.run(1);
+        losses.push(prog.loss());
+      }
+      const z = mg.viewAsComplex(prog.params()[0]);
+      prog.dispose();
+      losses.forEach((l, t) => expect(Math.abs(l - o.losses[t])).toBeLessThan(1e-10 * Math.max(1, o.losses[t])));
+      expectClose(z, o.z, 1e-10);
+    });
+  }
+
+  it('solve() takes complex parameters and returns them complex', async () => {
+    const { lastValueFrom } = await import('rxjs');
+    const target = cx([3, 3], 9);
+    const problem = mg.objective({ Z: mg.param([3, 3], { dtype: 'complex128', init: 'normal', seed: 2 }) }, ({ Z }) => mg.mse(Z, target));
+    const r = await lastValueFrom(mg.solve(problem, { optimizer: mg.optimizers.adam({ lr: 0.05 }), steps: 2000, tolerance: 1e-14 }));
+    if (!r.done) throw new Error('no result');
+    expect(r.status).toBe('converged');
+    expect(r.params.Z).toBeInstanceOf(mg.ComplexTensor);
+    expect(mg.max(mg.abs(mg.sub(r.params.Z, target))).item()).toBeLessThan(1e-6);
   });
 });

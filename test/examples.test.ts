@@ -6,6 +6,7 @@ import * as customObjective from '../examples/custom-objective.js';
 import * as eigenvectorImplicit from '../examples/eigenvector-implicit.js';
 import * as inverseRandomVsDiagonal from '../examples/inverse-random-vs-diagonal.js';
 import * as lambdaMin from '../examples/lambda-min.js';
+import * as mimoCapacity from '../examples/mimo-capacity.js';
 import * as pipeline from '../examples/pipeline.js';
 import * as svdByGradientDescent from '../examples/svd-by-gradient-descent.js';
 
@@ -33,6 +34,12 @@ describe('examples', () => {
     const r = await svdByGradientDescent.main({ steps: 3000 });
     expect(r.stiefel.metrics.singularValueError).toBeLessThan(1e-6);
     expect(r.factors.metrics.singularValueError).toBeGreaterThan(1e-4);
+  });
+  it('mimo-capacity: Adam on a complex precoder raises the capacity and approaches a unitary P', async () => {
+    const r = await mimoCapacity.main({ batch: 2000, steps: 100 });
+    expect(r.result.status).not.toBe('diverged');
+    expect(r.after).toBeGreaterThan(r.before + 1);
+    expect(r.unitarity).toBeLessThan(0.05);
   });
   it('lambda-min: reaches I/n', async () => {
     const { result } = await lambdaMin.main({ n: 4, steps: 3000 });
