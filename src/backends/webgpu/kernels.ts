@@ -343,6 +343,25 @@ export function fusedPiece(k: FusedKernel, ctx: FusedContext, label: string): Pi
 // ---- shader assembly ----------------------------------------------------------------------------
 
 const RMAX = 'fn rmax(a: f32, b: f32) -> f32 {\n  if (b > a || b != b) { return b; }\n  return a;\n}\n';
+/**
+ * sin/cos to about 1 ulp: WGSL's builtins only promise 2^-11 absolute error (SwiftShader is that
+ * coarse). Cody–Waite reduction by π/2 (exact for |x| below ~1e4), Taylor polynomials on [−π/4, π/4].
+ */
+const SINCOS = `fn mg_sincos(x: f32, shift: i32) -> f32 {
+  let k = round(x * 0.63661975f);
+  let r = ((x - k * 1.5703125f) - k * 4.8375129699707031e-4f) - k * 7.5497899548918821e-8f;
+  let q = (i32(k) + shift) & 3;
+  let z = r * r;
+  let s = r + r * z * (-0.16666667f + z * (0.0083333333f + z * (-1.9841270e-4f + z * 2.7557319e-6f)));
+  let c = 1.0f - 0.5f * z + z * z * (0.041666667f + z * (-0.0013888889f + z * 2.4801587e-5f));
+  if (q == 0) { return s; }
+  if (q == 1) { return c; }
+  if (q == 2) { return -s; }
+  return -c;
+}
+`;
+/** Helper functions a shader body may call, added when it does. */
+const helpers = (body: string) => (body.includes('rmax(') ? RMAX : '') + (body.includes('mg_sincos(') ? SINCOS : '');
 const indent = (s: string) => s.replace(/^(?=.)/gm, '  ');
 
 type Red = ReducePiece['reductions'][number];
@@ -358,8 +377,7 @@ function header(body: string, scalars: number): string {
   let h = '@group(0) @binding(0) var<storage, read_write> A: array<f32>;\n';
   if (body.includes('S.v['))
     h += `struct Scalars { v: array<vec4<f32>, ${scalarVec4s(scalars)}> }\n@group(0) @binding(1) var<uniform> S: Scalars;\n`;
-  if (body.includes('rmax(')) h += RMAX;
-  return h;
+  return h + helpers(body);
 }
 
 const SIG = (wg: number) => `@compute @workgroup_size(${wg})
@@ -505,7 +523,7 @@ export function megaShader(pieces: readonly Piece[], scalars: number): { code: s
   let h = '@group(0) @binding(0) var<storage, read_write> A: array<f32>;\n';
   if (scalars > 0) h += '@group(0) @binding(1) var<storage, read> T: array<f32>;\n';
   h += 'struct Run { first: u32, count: u32, pad0: u32, pad1: u32 }\n@group(0) @binding(2) var<uniform> U: Run;\n';
-  if (m.includes('rmax(')) h += RMAX;
+  h += helpers(m);
   for (let j = 0; j < reds; j++) h += `var<workgroup> R${j}: array<f32, ${wg}>;\n`;
   const code = `${h}@compute @workgroup_size(${wg})
 fn main(@builtin(local_invocation_index) lid: u32) {
