@@ -5,6 +5,7 @@ Data follows bench/workloads.ts: the 4x4 problems use the reference's Lehmer gen
 the final losses are comparable; the batched problem draws its own seeded data of the same kind.
 """
 import json
+import math
 import sys
 import time
 
@@ -113,6 +114,21 @@ def mimo_svdvals(reps):
     return out
 
 
+def mimo_capacity_adam(steps):
+    """Adam (lr 0.01) on a shared complex 4x4 precoder P (P0 = H[0]), maximizing the mean capacity
+    sum_i log2(1 + snr s_i(H P)^2 / 4) of 102,400 complex64 channels (as bench/workloads.ts), snr 10 dB."""
+    B = 102400
+    H = torch.view_as_complex(lehmer_signed(B * 32).to(torch.float32).reshape(B, 4, 4, 2))
+    P = H[0].clone().requires_grad_()
+    opt = torch.optim.Adam([P], lr=0.01)
+
+    def loss():
+        Pn = P * torch.sqrt(4 / (P.abs() ** 2).sum())
+        s = torch.linalg.svdvals(H @ Pn)
+        return -(torch.log(1 + s * s * (10 / 4)) / math.log(2)).sum(-1).mean()
+    return train(opt, loss, steps)
+
+
 WORKLOADS = {
     'inverse4-momentum-10k': (lambda steps: inverse4('momentum', steps), 10000, 'float64'),
     'inverse4-adam-10k': (lambda steps: inverse4('adam', steps), 10000, 'float64'),
@@ -122,6 +138,7 @@ WORKLOADS = {
     'eigh-batch1000-8x8': (lambda reps: linalg_batch8('eigh', reps), 10, 'float64'),
     'lambda-min4-adam-500': (lambda_min4_adam, 500, 'float64'),
     'mimo-svdvals-102400-4x4': (mimo_svdvals, 1, 'float32'),
+    'mimo-capacity-102400-adam-20': (mimo_capacity_adam, 20, 'float32'),
 }
 
 

@@ -4,6 +4,7 @@ import { compile } from '../src/autograd/compile.js';
 import { inputTensor } from '../src/autograd/jit.js';
 import { takeFailure } from '../src/linalg/status.js';
 import { factorLoss } from '../src/problems/svd.js';
+import { capacity } from '../examples/mimo-capacity.js';
 
 /** One benchmark workload as matgrad runs it: returns the final loss (or error) as `result`. */
 export interface Workload {
@@ -131,6 +132,7 @@ export const WORKLOADS: readonly Workload[] = [
   linalgBatch8('eigh'),
   lambdaMin4Adam(500),
   mimoSvdvals(),
+  mimoCapacityAdam(20),
 ];
 
 /**
@@ -146,7 +148,7 @@ export function mimoSvdvals(): Workload {
     dtype: 'float32',
     description: 'svdvals of 102,400 complex64 4×4 matrices, forward + backward of Σσ',
     prepare() {
-      const data = Float32Array.from(lehmerSigned(B * 32));
+      const data = mimoData(B).H;
       const h = inputTensor([B, 4, 4, 2], 'float32');
       const total = mg.sum(mg.linalg.svdvals(mg.viewAsComplex(h)));
       const [grad] = mg.backward([total], [mg.ones([], { dtype: 'float32' })], [h]);
@@ -160,6 +162,43 @@ export function mimoSvdvals(): Workload {
         const sum = exe.view(0)[0];
         exe.dispose();
         return sum;
+      };
+    },
+  };
+}
+
+/** The MIMO data both implementations use: H (re, im interleaved, Lehmer in [-1, 1)) and P₀ = H₀. */
+export function mimoData(batch: number): { H: Float32Array; P0: Float32Array } {
+  const H = Float32Array.from(lehmerSigned(batch * 32));
+  return { H, P0: H.slice(0, 32) };
+}
+
+/**
+ * `mimo-capacity-102400-adam-20` (issue 9): the capacity Σᵢ log2(1 + snr·σᵢ(H·P)²/4) of 102,400
+ * complex64 4×4 channels with a shared precoder P (power-normalized), snr 10 dB; Adam (lr 0.01)
+ * maximizes the mean capacity, 20 steps, as examples/mimo-capacity.ts. Result: the last loss
+ * (−mean capacity).
+ */
+export function mimoCapacityAdam(steps: number): Workload {
+  const B = 102_400;
+  return {
+    name: `mimo-capacity-102400-adam-${steps}`,
+    dtype: 'float32',
+    description: `Adam on a shared complex 4×4 precoder, mean capacity of 102,400 complex64 channels, ${steps} steps`,
+    prepare() {
+      const { H, P0 } = mimoData(B);
+      const Hc = mg.viewAsComplex(mg.tensor(H, { shape: [B, 4, 4, 2] }));
+      const prog = new mg.optimizers.StepProgram(
+        [mg.tensor(P0, { shape: [4, 4, 2] })],
+        (p) => mg.neg(capacity(Hc, mg.viewAsComplex(p), 10)),
+        mg.optimizers.adam({ lr: 0.01 }),
+        { gradNorm: false },
+      );
+      return () => {
+        prog.run(steps);
+        const loss = prog.loss();
+        prog.dispose();
+        return loss;
       };
     },
   };
