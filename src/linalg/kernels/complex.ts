@@ -160,12 +160,11 @@ function swapRange(x: Float64Array, oa: number, ob: number, len: number): void {
 }
 
 /**
- * cjacobiSVD for r <= 4 (hence c <= 4) on rows of {@link SMALL_STRIDE} doubles: doubles 0..7 hold the
- * column of G (zero past r), doubles 8..15 the matching row of vt (zero past c; the caller sets the
- * identity). One rotation updates both halves at once; column i is held in locals across its row of
- * pairs, so a rotation loads and stores only row j. Same rotation, thresholds and ordering as
- * cjacobiSVD, plus its shortcut for tiny angles: when y² < 2^-55·x², the exact formulas give cs = 1 and
- * t = y/(2x).
+ * cjacobiSVD for r <= 4 (hence c <= 4; csvd takes cjacobiSVD44 for 4×4) on rows of
+ * {@link SMALL_STRIDE} doubles: doubles 0..7 hold the column of G (zero past r), doubles 8..15 the
+ * matching row of vt (zero past c; the caller sets the identity). One rotation updates both halves at once, unrolled. Same rotation, thresholds and
+ * ordering as cjacobiSVD, plus its shortcut for tiny angles: when y² < 2^-55·x², the exact formulas
+ * give cs = 1 and h = 1/x.
  */
 function cjacobiSVD4(g: Float64Array, r: number, c: number, d: Float64Array): boolean {
   const tol2 = r * EPS * EPS;
@@ -200,27 +199,19 @@ function cjacobiSVD4(g: Float64Array, r: number, c: number, d: Float64Array): bo
       }
       let a = d[i];
       if (a <= dTiny) continue;
-      let a0 = g[ri];
-      let a1 = g[ri + 1];
-      let a2 = g[ri + 2];
-      let a3 = g[ri + 3];
-      let a4 = g[ri + 4];
-      let a5 = g[ri + 5];
-      let a6 = g[ri + 6];
-      let a7 = g[ri + 7];
-      let a8 = g[ri + 8];
-      let a9 = g[ri + 9];
-      let a10 = g[ri + 10];
-      let a11 = g[ri + 11];
-      let a12 = g[ri + 12];
-      let a13 = g[ri + 13];
-      let a14 = g[ri + 14];
-      let a15 = g[ri + 15];
       let touched = false;
       for (let j = i + 1; j < c; j++) {
         const b = d[j];
         if (b <= dTiny) continue;
         const rj = j * 16;
+        const a0 = g[ri];
+        const a1 = g[ri + 1];
+        const a2 = g[ri + 2];
+        const a3 = g[ri + 3];
+        const a4 = g[ri + 4];
+        const a5 = g[ri + 5];
+        const a6 = g[ri + 6];
+        const a7 = g[ri + 7];
         const b0 = g[rj];
         const b1 = g[rj + 1];
         const b2 = g[rj + 2];
@@ -261,58 +252,66 @@ function cjacobiSVD4(g: Float64Array, r: number, c: number, d: Float64Array): bo
         const b13 = g[rj + 13];
         const b14 = g[rj + 14];
         const b15 = g[rj + 15];
+        const a8 = g[ri + 8];
+        const a9 = g[ri + 9];
+        const a10 = g[ri + 10];
+        const a11 = g[ri + 11];
+        const a12 = g[ri + 12];
+        const a13 = g[ri + 13];
+        const a14 = g[ri + 14];
+        const a15 = g[ri + 15];
         const n0 = cs * a0 - (pr * b0 - pi * b1);
         const n1 = cs * a1 - (pr * b1 + pi * b0);
         g[rj] = cs * b0 + (pr * a0 + pi * a1);
         g[rj + 1] = cs * b1 + (pr * a1 - pi * a0);
-        a0 = n0;
-        a1 = n1;
+        g[ri] = n0;
+        g[ri + 1] = n1;
         const n2 = cs * a2 - (pr * b2 - pi * b3);
         const n3 = cs * a3 - (pr * b3 + pi * b2);
         g[rj + 2] = cs * b2 + (pr * a2 + pi * a3);
         g[rj + 3] = cs * b3 + (pr * a3 - pi * a2);
-        a2 = n2;
-        a3 = n3;
+        g[ri + 2] = n2;
+        g[ri + 3] = n3;
         const n4 = cs * a4 - (pr * b4 - pi * b5);
         const n5 = cs * a5 - (pr * b5 + pi * b4);
         g[rj + 4] = cs * b4 + (pr * a4 + pi * a5);
         g[rj + 5] = cs * b5 + (pr * a5 - pi * a4);
-        a4 = n4;
-        a5 = n5;
+        g[ri + 4] = n4;
+        g[ri + 5] = n5;
         const n6 = cs * a6 - (pr * b6 - pi * b7);
         const n7 = cs * a7 - (pr * b7 + pi * b6);
         g[rj + 6] = cs * b6 + (pr * a6 + pi * a7);
         g[rj + 7] = cs * b7 + (pr * a7 - pi * a6);
-        a6 = n6;
-        a7 = n7;
+        g[ri + 6] = n6;
+        g[ri + 7] = n7;
         const n8 = cs * a8 - (pr * b8 - pi * b9);
         const n9 = cs * a9 - (pr * b9 + pi * b8);
         g[rj + 8] = cs * b8 + (pr * a8 + pi * a9);
         g[rj + 9] = cs * b9 + (pr * a9 - pi * a8);
-        a8 = n8;
-        a9 = n9;
+        g[ri + 8] = n8;
+        g[ri + 9] = n9;
         const n10 = cs * a10 - (pr * b10 - pi * b11);
         const n11 = cs * a11 - (pr * b11 + pi * b10);
         g[rj + 10] = cs * b10 + (pr * a10 + pi * a11);
         g[rj + 11] = cs * b11 + (pr * a11 - pi * a10);
-        a10 = n10;
-        a11 = n11;
+        g[ri + 10] = n10;
+        g[ri + 11] = n11;
         const n12 = cs * a12 - (pr * b12 - pi * b13);
         const n13 = cs * a13 - (pr * b13 + pi * b12);
         g[rj + 12] = cs * b12 + (pr * a12 + pi * a13);
         g[rj + 13] = cs * b13 + (pr * a13 - pi * a12);
-        a12 = n12;
-        a13 = n13;
+        g[ri + 12] = n12;
+        g[ri + 13] = n13;
         const n14 = cs * a14 - (pr * b14 - pi * b15);
         const n15 = cs * a15 - (pr * b15 + pi * b14);
         g[rj + 14] = cs * b14 + (pr * a14 + pi * a15);
         g[rj + 15] = cs * b15 + (pr * a15 - pi * a14);
-        a14 = n14;
-        a15 = n15;
+        g[ri + 14] = n14;
+        g[ri + 15] = n15;
         const tg = h * gg;
         let na = a - tg;
         let nb = b + tg;
-        if (na < 0.25 * a) na = a0 * a0 + a1 * a1 + a2 * a2 + a3 * a3 + a4 * a4 + a5 * a5 + a6 * a6 + a7 * a7;
+        if (na < 0.25 * a) na = n0 * n0 + n1 * n1 + n2 * n2 + n3 * n3 + n4 * n4 + n5 * n5 + n6 * n6 + n7 * n7;
         if (nb < 0.25 * b) {
           nb = 0;
           for (let k = 0; k < 8; k++) nb += g[rj + k] * g[rj + k];
@@ -323,26 +322,259 @@ function cjacobiSVD4(g: Float64Array, r: number, c: number, d: Float64Array): bo
       if (touched) {
         rotated = true;
         d[i] = a;
-        g[ri] = a0;
-        g[ri + 1] = a1;
-        g[ri + 2] = a2;
-        g[ri + 3] = a3;
-        g[ri + 4] = a4;
-        g[ri + 5] = a5;
-        g[ri + 6] = a6;
-        g[ri + 7] = a7;
-        g[ri + 8] = a8;
-        g[ri + 9] = a9;
-        g[ri + 10] = a10;
-        g[ri + 11] = a11;
-        g[ri + 12] = a12;
-        g[ri + 13] = a13;
-        g[ri + 14] = a14;
-        g[ri + 15] = a15;
       }
     }
     if (!rotated) {
       for (let i = 0; i < c; i++) {
+        const ri = i * 16;
+        d[i] = g[ri] * g[ri] + g[ri + 1] * g[ri + 1] + g[ri + 2] * g[ri + 2] + g[ri + 3] * g[ri + 3] + g[ri + 4] * g[ri + 4] + g[ri + 5] * g[ri + 5] + g[ri + 6] * g[ri + 6] + g[ri + 7] * g[ri + 7];
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * cjacobiSVD4 for r = c = 4 (rows of {@link SMALL_STRIDE} doubles, as there). Round-robin ordering: each
+ * sweep is three rounds of two disjoint pairs, (0,1)(2,3), (0,2)(1,3), (0,3)(1,2), whose rotations are
+ * independent and computed side by side, so the latency of one rotation's square roots and divisions
+ * overlaps the other's. Same rotation and thresholds as cjacobiSVD; when only one pair of a round
+ * needs a rotation, the other gets the exact identity (cs = 1, P = 0).
+ */
+function cjacobiSVD44(g: Float64Array, d: Float64Array): boolean {
+  const tol2 = 4 * EPS * EPS;
+  for (let i = 0; i < 4; i++) {
+    const ri = i * 16;
+    d[i] = g[ri] * g[ri] + g[ri + 1] * g[ri + 1] + g[ri + 2] * g[ri + 2] + g[ri + 3] * g[ri + 3] + g[ri + 4] * g[ri + 4] + g[ri + 5] * g[ri + 5] + g[ri + 6] * g[ri + 6] + g[ri + 7] * g[ri + 7];
+  }
+  for (let sweep = 0; sweep < SVD_MAX_SWEEPS; sweep++) {
+    const dTiny = Math.max(d[0], d[1], d[2], d[3]) * NEGLIGIBLE2;
+    let rotated = false;
+    for (let round = 0; round < 3; round++) {
+      // pairs (0, j1) and (i2, j2) with {j1, i2, j2} = {1, 2, 3}
+      const j1 = round + 1;
+      const i2 = round === 0 ? 2 : 1;
+      const j2 = round === 2 ? 2 : 3;
+      const a1 = d[0];
+      const b1 = d[j1];
+      const a2 = d[i2];
+      const b2 = d[j2];
+      const rj1 = j1 * 16;
+      const ri2 = i2 * 16;
+      const rj2 = j2 * 16;
+      const a10 = g[0];
+      const a11 = g[1];
+      const a12 = g[2];
+      const a13 = g[3];
+      const a14 = g[4];
+      const a15 = g[5];
+      const a16 = g[6];
+      const a17 = g[7];
+      const b10 = g[rj1];
+      const b11 = g[rj1 + 1];
+      const b12 = g[rj1 + 2];
+      const b13 = g[rj1 + 3];
+      const b14 = g[rj1 + 4];
+      const b15 = g[rj1 + 5];
+      const b16 = g[rj1 + 6];
+      const b17 = g[rj1 + 7];
+      const a20 = g[ri2];
+      const a21 = g[ri2 + 1];
+      const a22 = g[ri2 + 2];
+      const a23 = g[ri2 + 3];
+      const a24 = g[ri2 + 4];
+      const a25 = g[ri2 + 5];
+      const a26 = g[ri2 + 6];
+      const a27 = g[ri2 + 7];
+      const b20 = g[rj2];
+      const b21 = g[rj2 + 1];
+      const b22 = g[rj2 + 2];
+      const b23 = g[rj2 + 3];
+      const b24 = g[rj2 + 4];
+      const b25 = g[rj2 + 5];
+      const b26 = g[rj2 + 6];
+      const b27 = g[rj2 + 7];
+      const gr1 = a10 * b10 + a11 * b11 + (a12 * b12 + a13 * b13) + (a14 * b14 + a15 * b15 + (a16 * b16 + a17 * b17));
+      const gi1 = a10 * b11 - a11 * b10 + (a12 * b13 - a13 * b12) + (a14 * b15 - a15 * b14 + (a16 * b17 - a17 * b16));
+      const gg1 = gr1 * gr1 + gi1 * gi1;
+      const gr2 = a20 * b20 + a21 * b21 + (a22 * b22 + a23 * b23) + (a24 * b24 + a25 * b25 + (a26 * b26 + a27 * b27));
+      const gi2 = a20 * b21 - a21 * b20 + (a22 * b23 - a23 * b22) + (a24 * b25 - a25 * b24 + (a26 * b27 - a27 * b26));
+      const gg2 = gr2 * gr2 + gi2 * gi2;
+      const rot1 = gg1 > tol2 * a1 * b1 && a1 > dTiny && b1 > dTiny;
+      const rot2 = gg2 > tol2 * a2 * b2 && a2 > dTiny && b2 > dTiny;
+      if (!rot1 && !rot2) continue;
+      rotated = true;
+      // both chains side by side (a pair that needs no rotation is computed, then replaced by the identity)
+      const x1 = b1 - a1;
+      const x2 = b2 - a2;
+      const rr1 = Math.sqrt(x1 * x1 + 4 * gg1);
+      const rr2 = Math.sqrt(x2 * x2 + 4 * gg2);
+      const u1 = Math.abs(x1) + rr1;
+      const u2 = Math.abs(x2) + rr2;
+      let cs1 = Math.sqrt(u1 / (2 * rr1));
+      let cs2 = Math.sqrt(u2 / (2 * rr2));
+      let h1 = (x1 < 0 ? -2 : 2) / u1;
+      let h2 = (x2 < 0 ? -2 : 2) / u2;
+      if (!rot1) {
+        cs1 = 1;
+        h1 = 0;
+      }
+      if (!rot2) {
+        cs2 = 1;
+        h2 = 0;
+      }
+      const hc1 = h1 * cs1;
+      const pr1 = hc1 * gr1;
+      const pi1 = -hc1 * gi1;
+      const hc2 = h2 * cs2;
+      const pr2 = hc2 * gr2;
+      const pi2 = -hc2 * gi2;
+      const a18 = g[8];
+      const a19 = g[9];
+      const a110 = g[10];
+      const a111 = g[11];
+      const a112 = g[12];
+      const a113 = g[13];
+      const a114 = g[14];
+      const a115 = g[15];
+      const b18 = g[rj1 + 8];
+      const b19 = g[rj1 + 9];
+      const b110 = g[rj1 + 10];
+      const b111 = g[rj1 + 11];
+      const b112 = g[rj1 + 12];
+      const b113 = g[rj1 + 13];
+      const b114 = g[rj1 + 14];
+      const b115 = g[rj1 + 15];
+      const n10 = cs1 * a10 - (pr1 * b10 - pi1 * b11);
+      const n11 = cs1 * a11 - (pr1 * b11 + pi1 * b10);
+      g[0] = n10;
+      g[1] = n11;
+      g[rj1] = cs1 * b10 + (pr1 * a10 + pi1 * a11);
+      g[rj1 + 1] = cs1 * b11 + (pr1 * a11 - pi1 * a10);
+      const n12 = cs1 * a12 - (pr1 * b12 - pi1 * b13);
+      const n13 = cs1 * a13 - (pr1 * b13 + pi1 * b12);
+      g[2] = n12;
+      g[3] = n13;
+      g[rj1 + 2] = cs1 * b12 + (pr1 * a12 + pi1 * a13);
+      g[rj1 + 3] = cs1 * b13 + (pr1 * a13 - pi1 * a12);
+      const n14 = cs1 * a14 - (pr1 * b14 - pi1 * b15);
+      const n15 = cs1 * a15 - (pr1 * b15 + pi1 * b14);
+      g[4] = n14;
+      g[5] = n15;
+      g[rj1 + 4] = cs1 * b14 + (pr1 * a14 + pi1 * a15);
+      g[rj1 + 5] = cs1 * b15 + (pr1 * a15 - pi1 * a14);
+      const n16 = cs1 * a16 - (pr1 * b16 - pi1 * b17);
+      const n17 = cs1 * a17 - (pr1 * b17 + pi1 * b16);
+      g[6] = n16;
+      g[7] = n17;
+      g[rj1 + 6] = cs1 * b16 + (pr1 * a16 + pi1 * a17);
+      g[rj1 + 7] = cs1 * b17 + (pr1 * a17 - pi1 * a16);
+      const n18 = cs1 * a18 - (pr1 * b18 - pi1 * b19);
+      const n19 = cs1 * a19 - (pr1 * b19 + pi1 * b18);
+      g[8] = n18;
+      g[9] = n19;
+      g[rj1 + 8] = cs1 * b18 + (pr1 * a18 + pi1 * a19);
+      g[rj1 + 9] = cs1 * b19 + (pr1 * a19 - pi1 * a18);
+      const n110 = cs1 * a110 - (pr1 * b110 - pi1 * b111);
+      const n111 = cs1 * a111 - (pr1 * b111 + pi1 * b110);
+      g[10] = n110;
+      g[11] = n111;
+      g[rj1 + 10] = cs1 * b110 + (pr1 * a110 + pi1 * a111);
+      g[rj1 + 11] = cs1 * b111 + (pr1 * a111 - pi1 * a110);
+      const n112 = cs1 * a112 - (pr1 * b112 - pi1 * b113);
+      const n113 = cs1 * a113 - (pr1 * b113 + pi1 * b112);
+      g[12] = n112;
+      g[13] = n113;
+      g[rj1 + 12] = cs1 * b112 + (pr1 * a112 + pi1 * a113);
+      g[rj1 + 13] = cs1 * b113 + (pr1 * a113 - pi1 * a112);
+      const n114 = cs1 * a114 - (pr1 * b114 - pi1 * b115);
+      const n115 = cs1 * a115 - (pr1 * b115 + pi1 * b114);
+      g[14] = n114;
+      g[15] = n115;
+      g[rj1 + 14] = cs1 * b114 + (pr1 * a114 + pi1 * a115);
+      g[rj1 + 15] = cs1 * b115 + (pr1 * a115 - pi1 * a114);
+      const tg1 = h1 * gg1;
+      let na1 = a1 - tg1;
+      let nb1 = b1 + tg1;
+      if (na1 < 0.25 * a1) na1 = n10 * n10 + n11 * n11 + n12 * n12 + n13 * n13 + n14 * n14 + n15 * n15 + n16 * n16 + n17 * n17;
+      if (nb1 < 0.25 * b1) nb1 = g[rj1] * g[rj1] + g[rj1 + 1] * g[rj1 + 1] + g[rj1 + 2] * g[rj1 + 2] + g[rj1 + 3] * g[rj1 + 3] + g[rj1 + 4] * g[rj1 + 4] + g[rj1 + 5] * g[rj1 + 5] + g[rj1 + 6] * g[rj1 + 6] + g[rj1 + 7] * g[rj1 + 7];
+      const a28 = g[ri2 + 8];
+      const a29 = g[ri2 + 9];
+      const a210 = g[ri2 + 10];
+      const a211 = g[ri2 + 11];
+      const a212 = g[ri2 + 12];
+      const a213 = g[ri2 + 13];
+      const a214 = g[ri2 + 14];
+      const a215 = g[ri2 + 15];
+      const b28 = g[rj2 + 8];
+      const b29 = g[rj2 + 9];
+      const b210 = g[rj2 + 10];
+      const b211 = g[rj2 + 11];
+      const b212 = g[rj2 + 12];
+      const b213 = g[rj2 + 13];
+      const b214 = g[rj2 + 14];
+      const b215 = g[rj2 + 15];
+      const n20 = cs2 * a20 - (pr2 * b20 - pi2 * b21);
+      const n21 = cs2 * a21 - (pr2 * b21 + pi2 * b20);
+      g[ri2] = n20;
+      g[ri2 + 1] = n21;
+      g[rj2] = cs2 * b20 + (pr2 * a20 + pi2 * a21);
+      g[rj2 + 1] = cs2 * b21 + (pr2 * a21 - pi2 * a20);
+      const n22 = cs2 * a22 - (pr2 * b22 - pi2 * b23);
+      const n23 = cs2 * a23 - (pr2 * b23 + pi2 * b22);
+      g[ri2 + 2] = n22;
+      g[ri2 + 3] = n23;
+      g[rj2 + 2] = cs2 * b22 + (pr2 * a22 + pi2 * a23);
+      g[rj2 + 3] = cs2 * b23 + (pr2 * a23 - pi2 * a22);
+      const n24 = cs2 * a24 - (pr2 * b24 - pi2 * b25);
+      const n25 = cs2 * a25 - (pr2 * b25 + pi2 * b24);
+      g[ri2 + 4] = n24;
+      g[ri2 + 5] = n25;
+      g[rj2 + 4] = cs2 * b24 + (pr2 * a24 + pi2 * a25);
+      g[rj2 + 5] = cs2 * b25 + (pr2 * a25 - pi2 * a24);
+      const n26 = cs2 * a26 - (pr2 * b26 - pi2 * b27);
+      const n27 = cs2 * a27 - (pr2 * b27 + pi2 * b26);
+      g[ri2 + 6] = n26;
+      g[ri2 + 7] = n27;
+      g[rj2 + 6] = cs2 * b26 + (pr2 * a26 + pi2 * a27);
+      g[rj2 + 7] = cs2 * b27 + (pr2 * a27 - pi2 * a26);
+      const n28 = cs2 * a28 - (pr2 * b28 - pi2 * b29);
+      const n29 = cs2 * a29 - (pr2 * b29 + pi2 * b28);
+      g[ri2 + 8] = n28;
+      g[ri2 + 9] = n29;
+      g[rj2 + 8] = cs2 * b28 + (pr2 * a28 + pi2 * a29);
+      g[rj2 + 9] = cs2 * b29 + (pr2 * a29 - pi2 * a28);
+      const n210 = cs2 * a210 - (pr2 * b210 - pi2 * b211);
+      const n211 = cs2 * a211 - (pr2 * b211 + pi2 * b210);
+      g[ri2 + 10] = n210;
+      g[ri2 + 11] = n211;
+      g[rj2 + 10] = cs2 * b210 + (pr2 * a210 + pi2 * a211);
+      g[rj2 + 11] = cs2 * b211 + (pr2 * a211 - pi2 * a210);
+      const n212 = cs2 * a212 - (pr2 * b212 - pi2 * b213);
+      const n213 = cs2 * a213 - (pr2 * b213 + pi2 * b212);
+      g[ri2 + 12] = n212;
+      g[ri2 + 13] = n213;
+      g[rj2 + 12] = cs2 * b212 + (pr2 * a212 + pi2 * a213);
+      g[rj2 + 13] = cs2 * b213 + (pr2 * a213 - pi2 * a212);
+      const n214 = cs2 * a214 - (pr2 * b214 - pi2 * b215);
+      const n215 = cs2 * a215 - (pr2 * b215 + pi2 * b214);
+      g[ri2 + 14] = n214;
+      g[ri2 + 15] = n215;
+      g[rj2 + 14] = cs2 * b214 + (pr2 * a214 + pi2 * a215);
+      g[rj2 + 15] = cs2 * b215 + (pr2 * a215 - pi2 * a214);
+      const tg2 = h2 * gg2;
+      let na2 = a2 - tg2;
+      let nb2 = b2 + tg2;
+      if (na2 < 0.25 * a2) na2 = n20 * n20 + n21 * n21 + n22 * n22 + n23 * n23 + n24 * n24 + n25 * n25 + n26 * n26 + n27 * n27;
+      if (nb2 < 0.25 * b2) nb2 = g[rj2] * g[rj2] + g[rj2 + 1] * g[rj2 + 1] + g[rj2 + 2] * g[rj2 + 2] + g[rj2 + 3] * g[rj2 + 3] + g[rj2 + 4] * g[rj2 + 4] + g[rj2 + 5] * g[rj2 + 5] + g[rj2 + 6] * g[rj2 + 6] + g[rj2 + 7] * g[rj2 + 7];
+      d[0] = na1;
+      d[j1] = nb1;
+      d[i2] = na2;
+      d[j2] = nb2;
+    }
+    if (!rotated) {
+      for (let i = 0; i < 4; i++) {
         const ri = i * 16;
         d[i] = g[ri] * g[ri] + g[ri + 1] * g[ri + 1] + g[ri + 2] * g[ri + 2] + g[ri + 3] * g[ri + 3] + g[ri + 4] * g[ri + 4] + g[ri + 5] * g[ri + 5] + g[ri + 6] * g[ri + 6] + g[ri + 7] * g[ri + 7];
       }
@@ -418,8 +650,8 @@ function corthonormalize(
  * Reduced SVD of each complex `m`×`n` matrix, like torch.linalg.svd(full_matrices=False):
  * k = min(m, n), `U` m×k complex with orthonormal columns (UᴴU = I), `S` k REAL values per item,
  * descending and >= 0, `Vh` k×n complex with orthonormal rows (Vh·Vhᴴ = I), A = U·diag(S)·Vh.
- * One-sided Jacobi with complex rotations on the columns of A (m > n) or of Aᴴ (m <= n); for
- * max(m, n) <= 4 an unrolled variant. Zero singular values get singular vectors completing an
+ * One-sided Jacobi with complex rotations on the columns of A (m > n) or of Aᴴ (m <= n); unrolled
+ * variants for max(m, n) <= 4 (4×4, the common case, with two rotations side by side). Zero singular values get singular vectors completing an
  * orthonormal basis. Singular vectors have no canonical phase (deterministic, but not normalized). An
  * item fails (outputs NaN) on non-finite input or non-convergence. Returns -1 or the first failed
  * batch index.
@@ -452,14 +684,20 @@ export function csvd(
   const vt = small ? gBuf : vtBuf;
   const d = dBuf;
   const perm = permBuf;
+  // small: the padding past r (G part) and past k (V part) stays zero, as rotations and row swaps keep it
+  if (small) g.fill(0, 0, k * SMALL_STRIDE);
   let failed = -1;
   for (let t = 0; t < batch; t++) {
     const o = t * mn2;
     const ou = t * mk2;
     const ov = t * kn2;
     if (small) {
-      g.fill(0, 0, k * SMALL_STRIDE);
-      for (let i = 0; i < k; i++) g[i * SMALL_STRIDE + 8 + 2 * i] = 1;
+      // V part = identity (entries of G are loaded below; the padding is zero from the call's fill)
+      for (let i = 0; i < k; i++) {
+        const rv = i * SMALL_STRIDE + 8;
+        for (let l = 0; l < 2 * k; l++) g[rv + l] = 0;
+        g[rv + 2 * i] = 1;
+      }
     }
     // columns of X (A if tall, else Aᴴ) as rows of g, tracking max |re|, |im|
     let mx = 0;
@@ -508,7 +746,12 @@ export function csvd(
         for (let i = 0; i < k * gs; i++) g[i] *= sc;
       }
     }
-    if (!(small ? cjacobiSVD4(g, r, k, d) : cjacobiSVD(g, r, k, vt, d))) {
+    const ok = small
+      ? k === 4
+        ? cjacobiSVD44(g, d)
+        : cjacobiSVD4(g, r, k, d)
+      : cjacobiSVD(g, r, k, vt, d);
+    if (!ok) {
       fillNaN(U, ou, mk2);
       fillNaN(S, t * k, k);
       fillNaN(Vh, ov, kn2);
@@ -576,8 +819,9 @@ export function csvd(
  *
  * Rotation (p, q), with a_pq = |a_pq|·e^{iφ} and P = s·e^{-iφ}, is the unitary J with columns
  * p' = c·e_p − P·e_q and q' = conj(P)·e_p + c·e_q (the real Jacobi rotation of eigh.ts on |a_pq|,
- * conjugated by diag(1, e^{-iφ}), which turns a_pq real): A ← JᴴAJ, V ← VJ. It is skipped, and a_pq set to zero, when |a_pq| <= EPS·sqrt(|a_pp a_qq|) or
- * |a_pq| <= EPS·‖A‖_F/n; the iteration stops after a sweep with no rotation.
+ * conjugated by diag(1, e^{-iφ}), which turns a_pq real): A ← JᴴAJ, V ← VJ. It is skipped, and a_pq
+ * set to zero, when |a_pq| <= EPS·sqrt(|a_pp a_qq|) or |a_pq| <= EPS·‖A‖_F/n (as in eigh.ts); the
+ * iteration stops after a sweep with no rotation.
  */
 function cjacobiEigh(w: Float64Array, n: number, d: Float64Array, vt: Float64Array): boolean {
   const n2 = 2 * n;

@@ -1,0 +1,917 @@
+import { describe, expect, it } from 'vitest';
+import { eigh, type FloatArray, svd } from '../src/linalg/kernels.js';
+import { cdet, ceigh, cinv, csolve, csvd } from '../src/linalg/kernels/complex.js';
+
+// Complex matrices are interleaved (re, im), row-major: entry (i, j) of an m×n matrix is at
+// 2·(i·n + j) (re) and 2·(i·n + j) + 1 (im).
+
+// ---------- helpers (independent of the kernels under test) ----------
+
+/** Deterministic uniform generator in [-1, 1). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
+  };
+}
+
+function randomComplex(m: number, n: number, r: () => number): Float64Array {
+  const a = new Float64Array(2 * m * n);
+  for (let i = 0; i < a.length; i++) a[i] = r();
+  return a;
+}
+
+/** C = A·B for complex A (m×k) and B (k×n). */
+function cmatmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
+  const c = new Float64Array(2 * m * n);
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < k; p++) {
+      const ar = a[2 * (i * k + p)];
+      const ai = a[2 * (i * k + p) + 1];
+      for (let j = 0; j < n; j++) {
+        const br = b[2 * (p * n + j)];
+        const bi = b[2 * (p * n + j) + 1];
+        c[2 * (i * n + j)] += ar * br - ai * bi;
+        c[2 * (i * n + j) + 1] += ar * bi + ai * br;
+      }
+    }
+  }
+  return c;
+}
+
+/** Conjugate transpose of a complex m×n matrix (n×m). */
+function adjoint(a: ArrayLike<number>, m: number, n: number): Float64Array {
+  const t = new Float64Array(2 * m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      t[2 * (j * m + i)] = a[2 * (i * n + j)];
+      t[2 * (j * m + i) + 1] = -a[2 * (i * n + j) + 1];
+    }
+  }
+  return t;
+}
+
+function ceye(n: number): Float64Array {
+  const a = new Float64Array(2 * n * n);
+  for (let i = 0; i < n; i++) a[2 * (i * n + i)] = 1;
+  return a;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return d;
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]));
+  return d;
+}
+
+/** Item `t` of a batch of `size`-element items, as a fresh Float64Array. */
+function item(a: FloatArray, t: number, size: number): Float64Array {
+  return Float64Array.from(a.subarray(t * size, (t + 1) * size));
+}
+
+function stack(items: Float64Array[]): Float64Array {
+  const size = items[0].length;
+  const out = new Float64Array(items.length * size);
+  items.forEach((x, t) => out.set(x, t * size));
+  return out;
+}
+
+function bitsEqual(a: FloatArray, b: FloatArray): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+/** Random unitary n×n matrix: complex Gram-Schmidt (two passes) on the columns of a random matrix. */
+function randomUnitary(n: number, r: () => number): Float64Array {
+  const q = randomComplex(n, n, r);
+  for (let j = 0; j < n; j++) {
+    for (let pass = 0; pass < 2; pass++) {
+      for (let l = 0; l < j; l++) {
+        let dr = 0;
+        let di = 0; // q_lᴴ q_j
+        for (let i = 0; i < n; i++) {
+          const xr = q[2 * (i * n + l)];
+          const xi = q[2 * (i * n + l) + 1];
+          const yr = q[2 * (i * n + j)];
+          const yi = q[2 * (i * n + j) + 1];
+          dr += xr * yr + xi * yi;
+          di += xr * yi - xi * yr;
+        }
+        for (let i = 0; i < n; i++) {
+          const xr = q[2 * (i * n + l)];
+          const xi = q[2 * (i * n + l) + 1];
+          q[2 * (i * n + j)] -= dr * xr - di * xi;
+          q[2 * (i * n + j) + 1] -= dr * xi + di * xr;
+        }
+      }
+    }
+    let nrm = 0;
+    for (let i = 0; i < n; i++) nrm += q[2 * (i * n + j)] ** 2 + q[2 * (i * n + j) + 1] ** 2;
+    nrm = Math.sqrt(nrm);
+    for (let i = 0; i < n; i++) {
+      q[2 * (i * n + j)] /= nrm;
+      q[2 * (i * n + j) + 1] /= nrm;
+    }
+  }
+  return q;
+}
+
+/** Q·diag(d)·Qᴴ for a random unitary Q, made exactly Hermitian. */
+function hermitianWithSpectrum(d: number[], r: () => number): Float64Array {
+  const n = d.length;
+  const q = randomUnitary(n, r);
+  const qd = new Float64Array(2 * n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      qd[2 * (i * n + j)] = q[2 * (i * n + j)] * d[j];
+      qd[2 * (i * n + j) + 1] = q[2 * (i * n + j) + 1] * d[j];
+    }
+  }
+  return makeHermitian(cmatmul(qd, adjoint(q, n, n), n, n, n), n);
+}
+
+/** Copies the lower triangle onto the upper one (conjugated) and zeroes the diagonal's imaginary part. */
+function makeHermitian(a: Float64Array, n: number): Float64Array {
+  for (let i = 0; i < n; i++) {
+    a[2 * (i * n + i) + 1] = 0;
+    for (let j = 0; j < i; j++) {
+      a[2 * (j * n + i)] = a[2 * (i * n + j)];
+      a[2 * (j * n + i) + 1] = -a[2 * (i * n + j) + 1];
+    }
+  }
+  return a;
+}
+
+function randomHermitian(n: number, r: () => number): Float64Array {
+  return makeHermitian(randomComplex(n, n, r), n);
+}
+
+function scaleComplex(a: Float64Array, s: number): Float64Array {
+  return a.map((v) => v * s);
+}
+
+// ---------- invariant checks ----------
+
+/** QᴴQ = I for a complex m×k matrix with orthonormal columns. */
+function checkOrthonormalColumns(q: ArrayLike<number>, m: number, k: number, tol: number): void {
+  expect(maxAbsDiff(cmatmul(adjoint(q, m, k), q, k, m, k), ceye(k))).toBeLessThan(tol);
+}
+
+function checkCsvd(
+  a: Float64Array,
+  m: number,
+  n: number,
+  U: Float64Array,
+  S: Float64Array,
+  Vh: Float64Array,
+  tol: number,
+): void {
+  const k = Math.min(m, n);
+  const scale = Math.max(1, maxAbs(a));
+  const us = new Float64Array(2 * m * k);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < k; j++) {
+      us[2 * (i * k + j)] = U[2 * (i * k + j)] * S[j];
+      us[2 * (i * k + j) + 1] = U[2 * (i * k + j) + 1] * S[j];
+    }
+  }
+  expect(maxAbsDiff(cmatmul(us, Vh, m, k, n), a) / scale).toBeLessThan(tol);
+  checkOrthonormalColumns(U, m, k, tol);
+  checkOrthonormalColumns(adjoint(Vh, k, n), n, k, tol);
+  for (let j = 0; j < k; j++) expect(S[j]).toBeGreaterThanOrEqual(0);
+  for (let j = 1; j < k; j++) expect(S[j]).toBeLessThanOrEqual(S[j - 1]);
+}
+
+/** The largest-magnitude component of each column is real (exactly) and positive. */
+function checkGauge(v: ArrayLike<number>, n: number, tol: number): void {
+  for (let j = 0; j < n; j++) {
+    let best = 0;
+    for (let i = 0; i < n; i++) best = Math.max(best, Math.hypot(v[2 * (i * n + j)], v[2 * (i * n + j) + 1]));
+    let found = false;
+    for (let i = 0; i < n; i++) {
+      const re = v[2 * (i * n + j)];
+      if (v[2 * (i * n + j) + 1] === 0 && re > 0 && re >= best - tol) found = true;
+    }
+    expect(found).toBe(true);
+  }
+}
+
+/** A·V = V·diag(λ), VᴴV = I, λ ascending, gauge. `a` must be the full Hermitian matrix. */
+function checkCeigh(a: Float64Array, n: number, L: Float64Array, V: Float64Array, tol: number): void {
+  const scale = Math.max(1, maxAbs(a));
+  const av = cmatmul(a, V, n, n, n);
+  const vl = new Float64Array(2 * n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      vl[2 * (i * n + j)] = V[2 * (i * n + j)] * L[j];
+      vl[2 * (i * n + j) + 1] = V[2 * (i * n + j) + 1] * L[j];
+    }
+  }
+  expect(maxAbsDiff(av, vl) / scale).toBeLessThan(tol);
+  checkOrthonormalColumns(V, n, n, tol);
+  for (let j = 1; j < n; j++) expect(L[j]).toBeGreaterThanOrEqual(L[j - 1]);
+  checkGauge(V, n, tol);
+}
+
+function runCsvd(a: Float64Array, m: number, n: number, batch = 1) {
+  const k = Math.min(m, n);
+  const U = new Float64Array(batch * 2 * m * k);
+  const S = new Float64Array(batch * k);
+  const Vh = new Float64Array(batch * 2 * k * n);
+  const status = csvd(a, batch, m, n, U, S, Vh);
+  return { U, S, Vh, status };
+}
+
+function runCeigh(a: Float64Array, n: number, batch = 1) {
+  const L = new Float64Array(batch * n);
+  const V = new Float64Array(batch * 2 * n * n);
+  const status = ceigh(a, batch, n, L, V);
+  return { L, V, status };
+}
+
+function runCdet(a: Float64Array, n: number): [number, number] {
+  const out = new Float64Array(2);
+  expect(cdet(a, 1, n, out)).toBe(-1);
+  return [out[0], out[1]];
+}
+
+const SHAPES: [number, number][] = [
+  [1, 1],
+  [2, 2],
+  [3, 3],
+  [4, 4],
+  [5, 5],
+  [6, 6],
+  [7, 7],
+  [8, 8],
+  [4, 2],
+  [2, 4],
+  [4, 1],
+  [1, 4],
+  [3, 2],
+  [2, 3],
+  [8, 3],
+  [3, 8],
+  [6, 5],
+  [5, 6],
+  [7, 4],
+  [4, 7],
+  [12, 9],
+  [9, 12],
+];
+
+// ---------- csvd ----------
+
+describe('csvd', () => {
+  it('decomposes random float64 complex matrices of many shapes (batch 3)', () => {
+    const r = rng(1);
+    for (const [m, n] of SHAPES) {
+      const k = Math.min(m, n);
+      const items = [randomComplex(m, n, r), randomComplex(m, n, r), randomComplex(m, n, r)];
+      const { U, S, Vh, status } = runCsvd(stack(items), m, n, 3);
+      expect(status).toBe(-1);
+      for (let t = 0; t < 3; t++) {
+        checkCsvd(items[t], m, n, item(U, t, 2 * m * k), item(S, t, k), item(Vh, t, 2 * k * n), 1e-13);
+      }
+    }
+  });
+
+  it('works on float32 data (float64 inside, rounded outputs)', () => {
+    const r = rng(2);
+    for (const [m, n] of SHAPES) {
+      const k = Math.min(m, n);
+      const a32 = Float32Array.from(stack([randomComplex(m, n, r), randomComplex(m, n, r)]));
+      const U = new Float32Array(2 * 2 * m * k);
+      const S = new Float32Array(2 * k);
+      const Vh = new Float32Array(2 * 2 * k * n);
+      expect(csvd(a32, 2, m, n, U, S, Vh)).toBe(-1);
+      for (let t = 0; t < 2; t++) {
+        const a = item(a32, t, 2 * m * n);
+        checkCsvd(a, m, n, item(U, t, 2 * m * k), item(S, t, k), item(Vh, t, 2 * k * n), 1e-5);
+        // same singular values as the float64 computation on the same (rounded) input, then rounded
+        const ref = runCsvd(a, m, n);
+        expect(maxAbsDiff(item(S, t, k), Float32Array.from(ref.S))).toBe(0);
+      }
+    }
+  });
+
+  it('matches known singular values (complex diagonal with phases, embedded in unitaries)', () => {
+    const r = rng(3);
+    const d = [3, 0.5, 2, 1e-3];
+    const n = d.length;
+    const diag = new Float64Array(2 * n * n);
+    for (let i = 0; i < n; i++) {
+      const phi = 0.7 * i + 0.3;
+      diag[2 * (i * n + i)] = d[i] * Math.cos(phi);
+      diag[2 * (i * n + i) + 1] = d[i] * Math.sin(phi);
+    }
+    const a = cmatmul(cmatmul(randomUnitary(n, r), diag, n, n, n), randomUnitary(n, r), n, n, n);
+    const { U, S, Vh, status } = runCsvd(a, n, n);
+    expect(status).toBe(-1);
+    checkCsvd(a, n, n, U, S, Vh, 1e-14);
+    const sorted = [...d].sort((x, y) => y - x);
+    // absolute: forming Q1·D·Q2 already perturbs the singular values by ~EPS·‖A‖
+    for (let i = 0; i < n; i++) expect(Math.abs(S[i] - sorted[i])).toBeLessThan(1e-14 * sorted[0]);
+  });
+
+  it('agrees with the real svd on real input', () => {
+    const r = rng(4);
+    for (const [m, n] of [
+      [4, 4],
+      [5, 3],
+      [3, 7],
+    ]) {
+      const k = Math.min(m, n);
+      const real = new Float64Array(m * n).map(() => r());
+      const cplx = new Float64Array(2 * m * n);
+      for (let i = 0; i < m * n; i++) cplx[2 * i] = real[i];
+      const c = runCsvd(cplx, m, n);
+      const U = new Float64Array(m * k);
+      const S = new Float64Array(k);
+      const Vh = new Float64Array(k * n);
+      expect(svd(real, 1, m, n, U, S, Vh)).toBe(-1);
+      expect(maxAbsDiff(c.S, S)).toBeLessThan(1e-14);
+    }
+  });
+
+  it('handles repeated singular values: scaled unitary, identity, 1x1', () => {
+    const r = rng(5);
+    for (const n of [1, 2, 3, 4, 5, 8]) {
+      const a = scaleComplex(randomUnitary(n, r), 3);
+      const { U, S, Vh, status } = runCsvd(a, n, n);
+      expect(status).toBe(-1);
+      checkCsvd(a, n, n, U, S, Vh, 1e-14);
+      for (let i = 0; i < n; i++) expect(Math.abs(S[i] - 3)).toBeLessThan(1e-14);
+      const id = runCsvd(ceye(n), n, n);
+      expect(Array.from(id.S)).toEqual(new Array(n).fill(1));
+      checkCsvd(ceye(n), n, n, id.U, id.S, id.Vh, 1e-15);
+    }
+    const one = runCsvd(new Float64Array([3, -4]), 1, 1);
+    expect(one.S[0]).toBe(5);
+    checkCsvd(new Float64Array([3, -4]), 1, 1, one.U, one.S, one.Vh, 1e-15);
+  });
+
+  it('completes orthonormal bases for rank-deficient and zero matrices', () => {
+    const r = rng(6);
+    for (const [m, n] of [
+      [4, 4],
+      [5, 3],
+      [3, 5],
+      [8, 8],
+      [2, 6],
+      [7, 2],
+      [10, 10],
+    ]) {
+      const k = Math.min(m, n);
+      // rank 1: x·yᴴ
+      const a = cmatmul(randomComplex(m, 1, r), adjoint(randomComplex(n, 1, r), n, 1), m, 1, n);
+      const res = runCsvd(a, m, n);
+      expect(res.status).toBe(-1);
+      checkCsvd(a, m, n, res.U, res.S, res.Vh, 1e-13);
+      for (let i = 1; i < k; i++) expect(res.S[i]).toBeLessThan(1e-14 * res.S[0]);
+      // zero matrix
+      const z = runCsvd(new Float64Array(2 * m * n), m, n);
+      expect(z.status).toBe(-1);
+      expect(maxAbs(z.S)).toBe(0);
+      checkCsvd(new Float64Array(2 * m * n), m, n, z.U, z.S, z.Vh, 1e-15);
+      // rank 2 with a zero column and a zero row
+      const b = randomComplex(m, n, r);
+      for (let i = 0; i < m; i++) {
+        b[2 * i * n] = 0;
+        b[2 * i * n + 1] = 0;
+      }
+      for (let j = 0; j < 2 * n; j++) b[j] = 0;
+      const rb = runCsvd(b, m, n);
+      expect(rb.status).toBe(-1);
+      checkCsvd(b, m, n, rb.U, rb.S, rb.Vh, 1e-13);
+    }
+  });
+
+  it('is scale invariant (no overflow or underflow for huge or tiny entries)', () => {
+    const r = rng(7);
+    for (const [m, n] of [
+      [4, 4],
+      [6, 3],
+    ]) {
+      const a = randomComplex(m, n, r);
+      const base = runCsvd(a, m, n);
+      for (const s of [2 ** 600, 2 ** -600]) {
+        const res = runCsvd(scaleComplex(a, s), m, n);
+        expect(res.status).toBe(-1);
+        expect(bitsEqual(res.S.map((v) => v / s), base.S)).toBe(true);
+        expect(bitsEqual(res.U, base.U)).toBe(true);
+        expect(bitsEqual(res.Vh, base.Vh)).toBe(true);
+      }
+    }
+  });
+
+  it('keeps tiny singular values accurate relative to themselves (graded matrix)', () => {
+    const r = rng(8);
+    for (const n of [4, 6]) {
+      // A = diag(g)·B with B well conditioned: relative accuracy in the small singular values
+      const b = randomComplex(n, n, r);
+      for (let i = 0; i < n; i++) b[2 * (i * n + i)] += 3;
+      const a = b.slice();
+      for (let i = 0; i < n; i++) for (let j = 0; j < 2 * n; j++) a[2 * i * n + j] *= 10 ** (-3 * i);
+      const { S, status } = runCsvd(a, n, n);
+      expect(status).toBe(-1);
+      // a row-scaled copy (exact powers of ten are not exact; use the product of singular values)
+      // |det A| = ∏ σ_i
+      const [dr, di] = runCdet(a, n);
+      let prod = 1;
+      for (let i = 0; i < n; i++) prod *= S[i];
+      expect(Math.abs(prod - Math.hypot(dr, di)) / Math.hypot(dr, di)).toBeLessThan(1e-12);
+      expect(S[n - 1]).toBeGreaterThan(0);
+    }
+  });
+
+  it('handles a large mixed batch of 4x4 and 3x3 matrices (structured, nearly converged, degenerate)', () => {
+    const r = rng(19);
+    for (const n of [4, 3]) {
+      const items: Float64Array[] = [];
+      for (let t = 0; t < 120; t++) {
+        const kind = t % 8;
+        let a: Float64Array;
+        if (kind === 0) {
+          a = randomComplex(n, n, r);
+        } else if (kind === 1) {
+          // two equal columns (equal norms: x = 0 in the rotation)
+          a = randomComplex(n, n, r);
+          for (let i = 0; i < n; i++) {
+            a[2 * (i * n + 1)] = a[2 * i * n];
+            a[2 * (i * n + 1) + 1] = a[2 * i * n + 1];
+          }
+        } else if (kind === 2) {
+          // column 1 = i·column 0 plus a tiny perturbation (nearly rank deficient)
+          a = randomComplex(n, n, r);
+          for (let i = 0; i < n; i++) {
+            a[2 * (i * n + 1)] = -a[2 * i * n + 1] + 1e-9 * r();
+            a[2 * (i * n + 1) + 1] = a[2 * i * n] + 1e-9 * r();
+          }
+        } else if (kind === 3) {
+          // orthogonal columns except one pair (most pairs need no rotation)
+          a = scaleComplex(randomUnitary(n, r), 1 + t / 100);
+          for (let i = 0; i < n; i++) a[2 * (i * n + n - 1)] += 0.1 * a[2 * i * n];
+        } else if (kind === 4) {
+          a = scaleComplex(randomUnitary(n, r), 0.5); // all singular values equal
+        } else if (kind === 5) {
+          a = randomComplex(n, n, r);
+          for (let j = 0; j < 2 * n; j++) a[2 * n + j] = 0; // a zero row
+          for (let i = 0; i < n; i++) a[2 * (i * n + 2)] = a[2 * (i * n + 2) + 1] = 0; // a zero column
+        } else if (kind === 6) {
+          a = cmatmul(randomComplex(n, 1, r), adjoint(randomComplex(n, 1, r), n, 1), n, 1, n); // rank 1
+        } else {
+          // graded columns
+          a = randomComplex(n, n, r);
+          for (let i = 0; i < n; i++) {
+            for (let j = 0; j < n; j++) {
+              a[2 * (i * n + j)] *= 10 ** (-4 * j);
+              a[2 * (i * n + j) + 1] *= 10 ** (-4 * j);
+            }
+          }
+        }
+        items.push(a);
+      }
+      const { U, S, Vh, status } = runCsvd(stack(items), n, n, items.length);
+      expect(status).toBe(-1);
+      items.forEach((a, t) => {
+        checkCsvd(a, n, n, item(U, t, 2 * n * n), item(S, t, n), item(Vh, t, 2 * n * n), 1e-13);
+      });
+    }
+  });
+
+  it('is deterministic and independent of the batch position', () => {
+    const r = rng(9);
+    for (const [m, n] of [
+      [4, 4],
+      [7, 5],
+    ]) {
+      const k = Math.min(m, n);
+      const a = randomComplex(m, n, r);
+      const b = randomComplex(m, n, r);
+      const both = runCsvd(stack([a, b]), m, n, 2);
+      const x = runCsvd(b, m, n);
+      const y = runCsvd(b, m, n);
+      expect(bitsEqual(x.S, item(both.S, 1, k))).toBe(true);
+      expect(bitsEqual(x.U, item(both.U, 1, 2 * m * k))).toBe(true);
+      expect(bitsEqual(x.Vh, item(both.Vh, 1, 2 * k * n))).toBe(true);
+      expect(bitsEqual(x.U, y.U) && bitsEqual(x.S, y.S) && bitsEqual(x.Vh, y.Vh)).toBe(true);
+    }
+  });
+
+  it('reports the first non-finite item, fills it with NaN, and computes the others', () => {
+    const r = rng(10);
+    for (const [m, n] of [
+      [4, 4],
+      [3, 6],
+      [7, 5],
+    ]) {
+      const k = Math.min(m, n);
+      const good = randomComplex(m, n, r);
+      const bad = randomComplex(m, n, r);
+      bad[3] = Number.NaN;
+      const inf = randomComplex(m, n, r);
+      inf[0] = Number.POSITIVE_INFINITY;
+      const { U, S, Vh, status } = runCsvd(stack([good, bad, inf, good]), m, n, 4);
+      expect(status).toBe(1);
+      for (const t of [1, 2]) {
+        expect(item(U, t, 2 * m * k).every(Number.isNaN)).toBe(true);
+        expect(item(S, t, k).every(Number.isNaN)).toBe(true);
+        expect(item(Vh, t, 2 * k * n).every(Number.isNaN)).toBe(true);
+      }
+      for (const t of [0, 3]) {
+        checkCsvd(good, m, n, item(U, t, 2 * m * k), item(S, t, k), item(Vh, t, 2 * k * n), 1e-13);
+      }
+    }
+  });
+});
+
+// ---------- ceigh ----------
+
+describe('ceigh', () => {
+  it('decomposes random Hermitian float64 matrices (n = 1..8, 16, 33, 64; batch 2)', () => {
+    const r = rng(11);
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 16, 33, 64]) {
+      const items = [randomHermitian(n, r), randomHermitian(n, r)];
+      const { L, V, status } = runCeigh(stack(items), n, 2);
+      expect(status).toBe(-1);
+      for (let t = 0; t < 2; t++) {
+        checkCeigh(items[t], n, item(L, t, n), item(V, t, 2 * n * n), n <= 8 ? 1e-13 : 1e-12);
+      }
+    }
+  });
+
+  it('matches a known spectrum, including repeated eigenvalues', () => {
+    const r = rng(12);
+    const d = [-2, 0.5, 0.5, 3, 1e-4, 7];
+    const a = hermitianWithSpectrum(d, r);
+    const { L, V, status } = runCeigh(a, d.length);
+    expect(status).toBe(-1);
+    checkCeigh(a, d.length, L, V, 1e-13);
+    const sorted = [...d].sort((x, y) => x - y);
+    expect(maxAbsDiff(L, sorted)).toBeLessThan(1e-13);
+  });
+
+  it('reads only the lower triangle and ignores the diagonal imaginary part', () => {
+    const r = rng(13);
+    for (const n of [3, 6]) {
+      const a = randomHermitian(n, r);
+      const junk = a.slice();
+      for (let i = 0; i < n; i++) {
+        junk[2 * (i * n + i) + 1] = 5 * r(); // diagonal imaginary part: ignored
+        for (let j = i + 1; j < n; j++) {
+          junk[2 * (i * n + j)] = 9 * r();
+          junk[2 * (i * n + j) + 1] = Number.NaN; // upper triangle: never read
+        }
+      }
+      const clean = runCeigh(a, n);
+      const dirty = runCeigh(junk, n);
+      expect(dirty.status).toBe(-1);
+      expect(bitsEqual(clean.L, dirty.L)).toBe(true);
+      expect(bitsEqual(clean.V, dirty.V)).toBe(true);
+      checkCeigh(a, n, dirty.L, dirty.V, 1e-13);
+    }
+  });
+
+  it('handles degenerate inputs: identity, zero matrix, 1x1', () => {
+    for (const n of [1, 2, 5, 9]) {
+      const id = runCeigh(ceye(n), n);
+      expect(id.status).toBe(-1);
+      expect(Array.from(id.L)).toEqual(new Array(n).fill(1));
+      checkCeigh(ceye(n), n, id.L, id.V, 1e-15);
+      const z = runCeigh(new Float64Array(2 * n * n), n);
+      expect(z.status).toBe(-1);
+      expect(maxAbs(z.L)).toBe(0);
+      checkCeigh(new Float64Array(2 * n * n), n, z.L, z.V, 1e-15);
+    }
+    const one = runCeigh(new Float64Array([-3.5, 2]), 1);
+    expect(Array.from(one.L)).toEqual([-3.5]);
+    expect(Array.from(one.V)).toEqual([1, 0]);
+  });
+
+  it('puts eigenvectors in the gauge: largest component real and positive', () => {
+    const r = rng(14);
+    // a 2x2 Hermitian with an imaginary off-diagonal: eigenvectors are (1, ±i)/√2 up to phase, a tie;
+    // the first component must be the real positive one
+    const a = new Float64Array([2, 0, 0, 0, 0, 1, 2, 0]);
+    makeHermitian(a, 2);
+    const { L, V } = runCeigh(a, 2);
+    checkCeigh(a, 2, L, V, 1e-15);
+    expect(V[1]).toBe(0);
+    expect(V[3]).toBe(0);
+    expect(V[0]).toBeGreaterThan(0);
+    expect(V[2]).toBeGreaterThan(0);
+    for (const n of [4, 7]) {
+      const b = randomHermitian(n, r);
+      const res = runCeigh(b, n);
+      checkGauge(res.V, n, 1e-15);
+    }
+  });
+
+  it('agrees with the real eigh on real symmetric input', () => {
+    const r = rng(15);
+    for (const n of [3, 6]) {
+      const real = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j <= i; j++) {
+          real[i * n + j] = r();
+          real[j * n + i] = real[i * n + j];
+        }
+      }
+      const cplx = new Float64Array(2 * n * n);
+      for (let i = 0; i < n * n; i++) cplx[2 * i] = real[i];
+      const c = runCeigh(cplx, n);
+      const values = new Float64Array(n);
+      const vectors = new Float64Array(n * n);
+      expect(eigh(real, 1, n, values, vectors)).toBe(-1);
+      expect(maxAbsDiff(c.L, values)).toBeLessThan(1e-14);
+      // same gauge: the eigenvectors agree (real, up to rounding)
+      for (let i = 0; i < n * n; i++) {
+        expect(Math.abs(c.V[2 * i] - vectors[i])).toBeLessThan(1e-12);
+        expect(Math.abs(c.V[2 * i + 1])).toBeLessThan(1e-12);
+      }
+    }
+  });
+
+  it('works on float32 data', () => {
+    const r = rng(16);
+    for (const n of [1, 3, 4, 8]) {
+      const a32 = Float32Array.from(stack([randomHermitian(n, r), randomHermitian(n, r)]));
+      const L = new Float32Array(2 * n);
+      const V = new Float32Array(2 * 2 * n * n);
+      expect(ceigh(a32, 2, n, L, V)).toBe(-1);
+      for (let t = 0; t < 2; t++) {
+        const a = item(a32, t, 2 * n * n);
+        checkCeigh(a, n, item(L, t, n), item(V, t, 2 * n * n), 1e-5);
+        const ref = runCeigh(a, n);
+        expect(maxAbsDiff(item(L, t, n), Float32Array.from(ref.L))).toBe(0);
+      }
+    }
+  });
+
+  it('is scale invariant and deterministic', () => {
+    const r = rng(17);
+    const n = 5;
+    const a = randomHermitian(n, r);
+    const base = runCeigh(a, n);
+    for (const s of [2 ** 600, 2 ** -600]) {
+      const res = runCeigh(scaleComplex(a, s), n);
+      expect(res.status).toBe(-1);
+      expect(bitsEqual(res.L.map((v) => v / s), base.L)).toBe(true);
+      expect(bitsEqual(res.V, base.V)).toBe(true);
+    }
+    const both = runCeigh(stack([randomHermitian(n, r), a]), n, 2);
+    expect(bitsEqual(item(both.L, 1, n), base.L)).toBe(true);
+    expect(bitsEqual(item(both.V, 1, 2 * n * n), base.V)).toBe(true);
+  });
+
+  it('reports the first non-finite item and still computes the others', () => {
+    const r = rng(18);
+    const n = 4;
+    const good = randomHermitian(n, r);
+    const bad = randomHermitian(n, r);
+    bad[2 * (2 * n + 1)] = Number.NaN; // lower triangle
+    const inf = randomHermitian(n, r);
+    inf[2 * (3 * n + 3)] = Number.NEGATIVE_INFINITY; // diagonal
+    const { L, V, status } = runCeigh(stack([good, bad, inf]), n, 3);
+    expect(status).toBe(1);
+    for (const t of [1, 2]) {
+      expect(item(L, t, n).every(Number.isNaN)).toBe(true);
+      expect(item(V, t, 2 * n * n).every(Number.isNaN)).toBe(true);
+    }
+    checkCeigh(good, n, item(L, 0, n), item(V, 0, 2 * n * n), 1e-13);
+  });
+});
+
+// ---------- csolve, cinv, cdet ----------
+
+describe('csolve', () => {
+  it('solves A·X = B for batches of float64 systems', () => {
+    const r = rng(21);
+    for (let n = 1; n <= 8; n++) {
+      for (const nrhs of [1, 3]) {
+        const as = [randomComplex(n, n, r), randomComplex(n, n, r), randomComplex(n, n, r)];
+        const bs = [randomComplex(n, nrhs, r), randomComplex(n, nrhs, r), randomComplex(n, nrhs, r)];
+        const x = new Float64Array(3 * 2 * n * nrhs);
+        expect(csolve(stack(as), stack(bs), 3, n, nrhs, x)).toBe(-1);
+        for (let t = 0; t < 3; t++) {
+          const xt = item(x, t, 2 * n * nrhs);
+          const scale = maxAbs(as[t]) * maxAbs(xt);
+          expect(maxAbsDiff(cmatmul(as[t], xt, n, n, nrhs), bs[t]) / scale).toBeLessThan(1e-13);
+        }
+      }
+    }
+  });
+
+  it('needs pivoting: zero leading entry, purely imaginary pivots', () => {
+    // [[0, i], [2, 1]]·x = [i, 3]  ->  x = [1, 1]
+    const a = new Float64Array([0, 0, 0, 1, 2, 0, 1, 0]);
+    const b = new Float64Array([0, 1, 3, 0]);
+    const x = new Float64Array(4);
+    expect(csolve(a, b, 1, 2, 1, x)).toBe(-1);
+    expect(maxAbsDiff(x, [1, 0, 1, 0])).toBeLessThan(1e-15);
+  });
+
+  it('reports the first singular or non-finite item, fills it with NaN, and solves the others', () => {
+    const r = rng(22);
+    const n = 4;
+    const good = randomComplex(n, n, r);
+    const singular = randomComplex(n, n, r);
+    for (let j = 0; j < 2 * n; j++) singular[2 * n + j] = singular[j]; // row 1 = row 0
+    const nan = randomComplex(n, n, r);
+    nan[5] = Number.NaN;
+    const b = randomComplex(n, 2, r);
+    const x = new Float64Array(4 * 2 * n * 2);
+    expect(csolve(stack([good, singular, nan, good]), stack([b, b, b, b]), 4, n, 2, x)).toBe(1);
+    expect(item(x, 1, 4 * n).every(Number.isNaN)).toBe(true);
+    expect(item(x, 2, 4 * n).every(Number.isNaN)).toBe(true);
+    for (const t of [0, 3]) {
+      expect(maxAbsDiff(cmatmul(good, item(x, t, 4 * n), n, n, 2), b)).toBeLessThan(1e-13);
+    }
+    // an exactly zero matrix is singular as well
+    const z = new Float64Array(4 * n);
+    expect(csolve(new Float64Array(2 * n * n), b, 1, n, 2, z)).toBe(0);
+    expect(z.every(Number.isNaN)).toBe(true);
+  });
+
+  it('works on float32 data', () => {
+    const r = rng(23);
+    for (const n of [1, 3, 6]) {
+      const a = Float32Array.from(randomComplex(n, n, r));
+      for (let i = 0; i < n; i++) a[2 * (i * n + i)] += 3; // well conditioned
+      const b = Float32Array.from(randomComplex(n, 2, r));
+      const x = new Float32Array(2 * n * 2);
+      expect(csolve(a, b, 1, n, 2, x)).toBe(-1);
+      expect(maxAbsDiff(cmatmul(a, x, n, n, 2), b)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('is scale invariant', () => {
+    const r = rng(24);
+    const n = 5;
+    const a = randomComplex(n, n, r);
+    const b = randomComplex(n, 1, r);
+    const x = new Float64Array(2 * n);
+    csolve(a, b, 1, n, 1, x);
+    for (const s of [2 ** 700, 2 ** -700]) {
+      const y = new Float64Array(2 * n);
+      expect(csolve(scaleComplex(a, s), b, 1, n, 1, y)).toBe(-1);
+      expect(bitsEqual(y.map((v) => v * s), x)).toBe(true);
+    }
+  });
+});
+
+describe('cinv', () => {
+  it('A·inv(A) = I and inv(A)·A = I for batches (float64 and float32)', () => {
+    const r = rng(31);
+    for (let n = 1; n <= 8; n++) {
+      const as = [randomComplex(n, n, r), randomComplex(n, n, r)];
+      const out = new Float64Array(2 * 2 * n * n);
+      expect(cinv(stack(as), 2, n, out)).toBe(-1);
+      for (let t = 0; t < 2; t++) {
+        const x = item(out, t, 2 * n * n);
+        const scale = maxAbs(as[t]) * maxAbs(x);
+        expect(maxAbsDiff(cmatmul(as[t], x, n, n, n), ceye(n)) / scale).toBeLessThan(1e-13);
+        expect(maxAbsDiff(cmatmul(x, as[t], n, n, n), ceye(n)) / scale).toBeLessThan(1e-13);
+      }
+      const a32 = Float32Array.from(as[0]);
+      for (let i = 0; i < n; i++) a32[2 * (i * n + i)] += 3;
+      const o32 = new Float32Array(2 * n * n);
+      expect(cinv(a32, 1, n, o32)).toBe(-1);
+      expect(maxAbsDiff(cmatmul(a32, o32, n, n, n), ceye(n))).toBeLessThan(1e-5);
+    }
+  });
+
+  it('inverts a unitary matrix to its adjoint and a scalar to its reciprocal', () => {
+    const r = rng(32);
+    const q = randomUnitary(5, r);
+    const out = new Float64Array(2 * 25);
+    expect(cinv(q, 1, 5, out)).toBe(-1);
+    expect(maxAbsDiff(out, adjoint(q, 5, 5))).toBeLessThan(1e-14);
+    const one = new Float64Array(2);
+    expect(cinv(new Float64Array([0, 2]), 1, 1, one)).toBe(-1);
+    expect(Array.from(one)).toEqual([0, -0.5]);
+  });
+
+  it('reports singular and non-finite items with NaN and inverts the rest', () => {
+    const r = rng(33);
+    const n = 3;
+    const good = randomComplex(n, n, r);
+    const singular = randomComplex(n, n, r);
+    // column 2 = i·column 0
+    for (let i = 0; i < n; i++) {
+      singular[2 * (i * n + 2)] = -singular[2 * (i * n) + 1];
+      singular[2 * (i * n + 2) + 1] = singular[2 * (i * n)];
+    }
+    const inf = randomComplex(n, n, r);
+    inf[4] = Number.POSITIVE_INFINITY;
+    const out = new Float64Array(4 * 2 * n * n);
+    const status = cinv(stack([good, inf, singular, good]), 4, n, out);
+    expect(status).toBe(1);
+    expect(item(out, 1, 2 * n * n).every(Number.isNaN)).toBe(true);
+    // the singular one is rank deficient in exact arithmetic; with rounding it may or may not hit an
+    // exact zero pivot, but an exactly zero row always does
+    const zeroRow = good.slice();
+    for (let j = 0; j < 2 * n; j++) zeroRow[2 * n + j] = 0;
+    const out2 = new Float64Array(2 * 2 * n * n);
+    expect(cinv(stack([good, zeroRow]), 2, n, out2)).toBe(1);
+    expect(item(out2, 1, 2 * n * n).every(Number.isNaN)).toBe(true);
+    for (const [o, t] of [
+      [out, 0],
+      [out, 3],
+      [out2, 0],
+    ] as const) {
+      const x = item(o, t, 2 * n * n);
+      expect(maxAbsDiff(cmatmul(good, x, n, n, n), ceye(n)) / (maxAbs(good) * maxAbs(x))).toBeLessThan(1e-13);
+    }
+  });
+});
+
+describe('cdet', () => {
+  it('matches known determinants: triangular, permutation signs, 1x1, singular', () => {
+    const r = rng(41);
+    for (const n of [1, 2, 3, 5, 8]) {
+      // lower triangular: det = product of the diagonal (with row swaps inside the LU)
+      const a = randomComplex(n, n, r);
+      for (let i = 0; i < n; i++) {
+        for (let j = i + 1; j < n; j++) {
+          a[2 * (i * n + j)] = 0;
+          a[2 * (i * n + j) + 1] = 0;
+        }
+      }
+      let pr = 1;
+      let pi = 0;
+      for (let i = 0; i < n; i++) {
+        const dr = a[2 * (i * n + i)];
+        const di = a[2 * (i * n + i) + 1];
+        [pr, pi] = [pr * dr - pi * di, pr * di + pi * dr];
+      }
+      const [re, im] = runCdet(a, n);
+      expect(Math.abs(re - pr) + Math.abs(im - pi)).toBeLessThan(1e-14 * Math.max(1, Math.hypot(pr, pi)));
+      // upper triangular (adjoint of the lower one): conj of the product
+      const [ure, uim] = runCdet(adjoint(a, n, n), n);
+      expect(Math.abs(ure - pr) + Math.abs(uim + pi)).toBeLessThan(1e-14 * Math.max(1, Math.hypot(pr, pi)));
+    }
+    // a swap of two rows of the identity: -1; i·I (3x3): -i
+    expect(runCdet(new Float64Array([0, 0, 1, 0, 1, 0, 0, 0]), 2)).toEqual([-1, 0]);
+    const iI = new Float64Array(18);
+    for (let i = 0; i < 3; i++) iI[2 * (i * 3 + i) + 1] = 1;
+    expect(runCdet(iI, 3)).toEqual([0, -1]);
+    expect(runCdet(new Float64Array([1.5, -2]), 1)).toEqual([1.5, -2]);
+    // singular: a zero row and an exactly repeated row give exactly 0 (no -0)
+    const s = randomComplex(4, 4, r);
+    for (let j = 0; j < 8; j++) s[8 + j] = s[j];
+    const [sr, si] = runCdet(s, 4);
+    expect(Object.is(sr, 0) && Object.is(si, 0)).toBe(true);
+    expect(runCdet(new Float64Array(2 * 9), 3)).toEqual([0, 0]);
+  });
+
+  it('det(A·B) = det(A)·det(B), det(Aᴴ) = conj(det(A)) (batch, float64 and float32)', () => {
+    const r = rng(42);
+    for (let n = 1; n <= 8; n++) {
+      const a = randomComplex(n, n, r);
+      const b = randomComplex(n, n, r);
+      const ab = cmatmul(a, b, n, n, n);
+      const out = new Float64Array(2 * 4);
+      expect(cdet(stack([a, b, ab, adjoint(a, n, n)]), 4, n, out)).toBe(-1);
+      const [ar, ai, br, bi, cr, ci, hr, hi] = out;
+      const scale = Math.max(1, Math.hypot(cr, ci));
+      expect(Math.abs(cr - (ar * br - ai * bi)) / scale).toBeLessThan(1e-13);
+      expect(Math.abs(ci - (ar * bi + ai * br)) / scale).toBeLessThan(1e-13);
+      expect(Math.abs(hr - ar) + Math.abs(hi + ai)).toBeLessThan(1e-14 * Math.max(1, Math.hypot(ar, ai)));
+      const o32 = new Float32Array(2);
+      expect(cdet(Float32Array.from(a), 1, n, o32)).toBe(-1);
+      const [rr, ri] = runCdet(Float64Array.from(Float32Array.from(a)), n);
+      expect(Math.abs(o32[0] - rr) + Math.abs(o32[1] - ri)).toBeLessThan(1e-6 * Math.max(1, Math.hypot(rr, ri)));
+    }
+  });
+
+  it('gives NaN for non-finite input and never fails; no overflow for scaled input', () => {
+    const r = rng(43);
+    const n = 3;
+    const a = randomComplex(n, n, r);
+    const bad = a.slice();
+    bad[7] = Number.NaN;
+    const out = new Float64Array(4);
+    expect(cdet(stack([bad, a]), 2, n, out)).toBe(-1);
+    expect(Number.isNaN(out[0]) && Number.isNaN(out[1])).toBe(true);
+    const [re, im] = runCdet(a, n);
+    expect(out[2]).toBe(re);
+    expect(out[3]).toBe(im);
+    // entries of 2^300: det ~ 2^900 is representable; the squared moduli inside are not
+    const [sr, si] = runCdet(scaleComplex(a, 2 ** 300), n);
+    expect(sr / 2 ** 900).toBe(re);
+    expect(si / 2 ** 900).toBe(im);
+  });
+});
