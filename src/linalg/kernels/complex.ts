@@ -17,7 +17,7 @@ const EIGH_MAX_SWEEPS = 60;
 /** A column whose squared norm is at most this times the largest one counts as zero. */
 const NEGLIGIBLE2 = 1e-100;
 
-/** Row stride (doubles) of the r <= 4 SVD path: 4 complex entries of G, then 4 of V. */
+/** Row stride (doubles) of the 4×4 SVD path: 4 complex entries of G, then 4 of V. */
 const SMALL_STRIDE = 16;
 
 let gBuf = new Float64Array(0);
@@ -160,183 +160,8 @@ function swapRange(x: Float64Array, oa: number, ob: number, len: number): void {
 }
 
 /**
- * cjacobiSVD for r <= 4 (hence c <= 4; csvd takes cjacobiSVD44 for 4×4) on rows of
- * {@link SMALL_STRIDE} doubles: doubles 0..7 hold the column of G (zero past r), doubles 8..15 the
- * matching row of vt (zero past c; the caller sets the identity). One rotation updates both halves at once, unrolled. Same rotation, thresholds and
- * ordering as cjacobiSVD, plus its shortcut for tiny angles: when y² < 2^-55·x², the exact formulas
- * give cs = 1 and h = 1/x.
- */
-function cjacobiSVD4(g: Float64Array, r: number, c: number, d: Float64Array): boolean {
-  const tol2 = r * EPS * EPS;
-  for (let i = 0; i < c; i++) {
-    const ri = i * 16;
-    d[i] = g[ri] * g[ri] + g[ri + 1] * g[ri + 1] + g[ri + 2] * g[ri + 2] + g[ri + 3] * g[ri + 3] + g[ri + 4] * g[ri + 4] + g[ri + 5] * g[ri + 5] + g[ri + 6] * g[ri + 6] + g[ri + 7] * g[ri + 7];
-  }
-  for (let sweep = 0; sweep < SVD_MAX_SWEEPS; sweep++) {
-    let dmax = 0;
-    for (let i = 0; i < c; i++) if (d[i] > dmax) dmax = d[i];
-    const dTiny = dmax * NEGLIGIBLE2;
-    let rotated = false;
-    for (let i = 0; i < c - 1; i++) {
-      const ri = i * 16;
-      let best = i;
-      let bv = d[i];
-      for (let j = i + 1; j < c; j++) {
-        if (d[j] > bv) {
-          bv = d[j];
-          best = j;
-        }
-      }
-      if (best !== i) {
-        const rb = best * 16;
-        for (let k = 0; k < 16; k++) {
-          const tmp = g[ri + k];
-          g[ri + k] = g[rb + k];
-          g[rb + k] = tmp;
-        }
-        d[best] = d[i];
-        d[i] = bv;
-      }
-      let a = d[i];
-      if (a <= dTiny) continue;
-      let touched = false;
-      for (let j = i + 1; j < c; j++) {
-        const b = d[j];
-        if (b <= dTiny) continue;
-        const rj = j * 16;
-        const a0 = g[ri];
-        const a1 = g[ri + 1];
-        const a2 = g[ri + 2];
-        const a3 = g[ri + 3];
-        const a4 = g[ri + 4];
-        const a5 = g[ri + 5];
-        const a6 = g[ri + 6];
-        const a7 = g[ri + 7];
-        const b0 = g[rj];
-        const b1 = g[rj + 1];
-        const b2 = g[rj + 2];
-        const b3 = g[rj + 3];
-        const b4 = g[rj + 4];
-        const b5 = g[rj + 5];
-        const b6 = g[rj + 6];
-        const b7 = g[rj + 7];
-        // γ = g_iᴴ·g_j
-        const gr = a0 * b0 + a1 * b1 + (a2 * b2 + a3 * b3) + (a4 * b4 + a5 * b5 + (a6 * b6 + a7 * b7));
-        const gi = a0 * b1 - a1 * b0 + (a2 * b3 - a3 * b2) + (a4 * b5 - a5 * b4 + (a6 * b7 - a7 * b6));
-        const gg = gr * gr + gi * gi;
-        if (gg <= tol2 * a * b) continue;
-        touched = true;
-        // rotation of cjacobiSVD: h = sign(x)·2/u, P = h·cs·conj(γ), t·|γ| = h·|γ|²; shortcut for tiny
-        // angles (y² < 2^-55·x²): cs = 1 and h = 1/x exactly as the general formulas give
-        const x = b - a;
-        const x2 = x * x;
-        const y2 = 4 * gg;
-        let cs = 1;
-        let h: number;
-        if (y2 < x2 * 2.7755575615628914e-17) {
-          h = 1 / x;
-        } else {
-          const rr = Math.sqrt(x2 + y2);
-          const u = (x < 0 ? -x : x) + rr;
-          cs = Math.sqrt(u / (2 * rr));
-          h = (x < 0 ? -2 : 2) / u;
-        }
-        const hc = h * cs;
-        const pr = hc * gr;
-        const pi = -hc * gi;
-        const b8 = g[rj + 8];
-        const b9 = g[rj + 9];
-        const b10 = g[rj + 10];
-        const b11 = g[rj + 11];
-        const b12 = g[rj + 12];
-        const b13 = g[rj + 13];
-        const b14 = g[rj + 14];
-        const b15 = g[rj + 15];
-        const a8 = g[ri + 8];
-        const a9 = g[ri + 9];
-        const a10 = g[ri + 10];
-        const a11 = g[ri + 11];
-        const a12 = g[ri + 12];
-        const a13 = g[ri + 13];
-        const a14 = g[ri + 14];
-        const a15 = g[ri + 15];
-        const n0 = cs * a0 - (pr * b0 - pi * b1);
-        const n1 = cs * a1 - (pr * b1 + pi * b0);
-        g[rj] = cs * b0 + (pr * a0 + pi * a1);
-        g[rj + 1] = cs * b1 + (pr * a1 - pi * a0);
-        g[ri] = n0;
-        g[ri + 1] = n1;
-        const n2 = cs * a2 - (pr * b2 - pi * b3);
-        const n3 = cs * a3 - (pr * b3 + pi * b2);
-        g[rj + 2] = cs * b2 + (pr * a2 + pi * a3);
-        g[rj + 3] = cs * b3 + (pr * a3 - pi * a2);
-        g[ri + 2] = n2;
-        g[ri + 3] = n3;
-        const n4 = cs * a4 - (pr * b4 - pi * b5);
-        const n5 = cs * a5 - (pr * b5 + pi * b4);
-        g[rj + 4] = cs * b4 + (pr * a4 + pi * a5);
-        g[rj + 5] = cs * b5 + (pr * a5 - pi * a4);
-        g[ri + 4] = n4;
-        g[ri + 5] = n5;
-        const n6 = cs * a6 - (pr * b6 - pi * b7);
-        const n7 = cs * a7 - (pr * b7 + pi * b6);
-        g[rj + 6] = cs * b6 + (pr * a6 + pi * a7);
-        g[rj + 7] = cs * b7 + (pr * a7 - pi * a6);
-        g[ri + 6] = n6;
-        g[ri + 7] = n7;
-        const n8 = cs * a8 - (pr * b8 - pi * b9);
-        const n9 = cs * a9 - (pr * b9 + pi * b8);
-        g[rj + 8] = cs * b8 + (pr * a8 + pi * a9);
-        g[rj + 9] = cs * b9 + (pr * a9 - pi * a8);
-        g[ri + 8] = n8;
-        g[ri + 9] = n9;
-        const n10 = cs * a10 - (pr * b10 - pi * b11);
-        const n11 = cs * a11 - (pr * b11 + pi * b10);
-        g[rj + 10] = cs * b10 + (pr * a10 + pi * a11);
-        g[rj + 11] = cs * b11 + (pr * a11 - pi * a10);
-        g[ri + 10] = n10;
-        g[ri + 11] = n11;
-        const n12 = cs * a12 - (pr * b12 - pi * b13);
-        const n13 = cs * a13 - (pr * b13 + pi * b12);
-        g[rj + 12] = cs * b12 + (pr * a12 + pi * a13);
-        g[rj + 13] = cs * b13 + (pr * a13 - pi * a12);
-        g[ri + 12] = n12;
-        g[ri + 13] = n13;
-        const n14 = cs * a14 - (pr * b14 - pi * b15);
-        const n15 = cs * a15 - (pr * b15 + pi * b14);
-        g[rj + 14] = cs * b14 + (pr * a14 + pi * a15);
-        g[rj + 15] = cs * b15 + (pr * a15 - pi * a14);
-        g[ri + 14] = n14;
-        g[ri + 15] = n15;
-        const tg = h * gg;
-        let na = a - tg;
-        let nb = b + tg;
-        if (na < 0.25 * a) na = n0 * n0 + n1 * n1 + n2 * n2 + n3 * n3 + n4 * n4 + n5 * n5 + n6 * n6 + n7 * n7;
-        if (nb < 0.25 * b) {
-          nb = 0;
-          for (let k = 0; k < 8; k++) nb += g[rj + k] * g[rj + k];
-        }
-        a = na;
-        d[j] = nb;
-      }
-      if (touched) {
-        rotated = true;
-        d[i] = a;
-      }
-    }
-    if (!rotated) {
-      for (let i = 0; i < c; i++) {
-        const ri = i * 16;
-        d[i] = g[ri] * g[ri] + g[ri + 1] * g[ri + 1] + g[ri + 2] * g[ri + 2] + g[ri + 3] * g[ri + 3] + g[ri + 4] * g[ri + 4] + g[ri + 5] * g[ri + 5] + g[ri + 6] * g[ri + 6] + g[ri + 7] * g[ri + 7];
-      }
-      return true;
-    }
-  }
-  return false;
-}
-
-/**
- * cjacobiSVD4 for r = c = 4 (rows of {@link SMALL_STRIDE} doubles, as there). Round-robin ordering: each
+ * cjacobiSVD for r = c = 4 on rows of {@link SMALL_STRIDE} doubles: doubles 0..7 hold the column of G,
+ * 8..15 the matching row of vt (the caller sets the identity). Round-robin ordering: each
  * sweep is three rounds of two disjoint pairs, (0,1)(2,3), (0,2)(1,3), (0,3)(1,2), whose rotations are
  * independent and computed side by side, so the latency of one rotation's square roots and divisions
  * overlaps the other's. Same rotation and thresholds as cjacobiSVD; when only one pair of a round
@@ -671,7 +496,7 @@ export function csvd(
   const mn2 = 2 * m * n;
   const mk2 = 2 * m * k;
   const kn2 = 2 * k * n;
-  const small = r <= 4;
+  const small = r === 4 && k === 4; // the unrolled 4×4 path (other small shapes gain little from one)
   // small: rows of g hold [G column | V column] (stride 16); else g (stride 2r) and vt (stride 2k)
   const gs = small ? SMALL_STRIDE : 2 * r;
   const vs = small ? SMALL_STRIDE : 2 * k;
@@ -746,11 +571,7 @@ export function csvd(
         for (let i = 0; i < k * gs; i++) g[i] *= sc;
       }
     }
-    const ok = small
-      ? k === 4
-        ? cjacobiSVD44(g, d)
-        : cjacobiSVD4(g, r, k, d)
-      : cjacobiSVD(g, r, k, vt, d);
+    const ok = small ? cjacobiSVD44(g, d) : cjacobiSVD(g, r, k, vt, d);
     if (!ok) {
       fillNaN(U, ou, mk2);
       fillNaN(S, t * k, k);
