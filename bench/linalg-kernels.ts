@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { eigh, svd } from '../src/linalg/kernels.js';
+import { signedRng } from '../test/helpers/arrays.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, def: number) => {
@@ -15,19 +16,7 @@ const n = flag('--n', 8);
 const runs = flag('--runs', 5);
 const warmup = 5;
 
-/** Deterministic uniform numbers in [-1, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
-  };
-}
-
-const r = rng(2024);
+const r = signedRng(2024);
 const nn = n * n;
 const general = new Float64Array(batch * nn);
 for (let i = 0; i < general.length; i++) general[i] = r();

@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { eigh, type FloatArray, svd } from '../src/linalg/kernels.js';
+import { bitsEqual, item, maxAbs, maxAbsDiff, signedRng, stack } from './helpers/arrays.js';
+import { eigh, svd } from '../src/linalg/kernels.js';
 import { cdet, ceigh, cinv, csolve, csvd } from '../src/linalg/kernels/complex.js';
 
 // Complex matrices are interleaved (re, im), row-major: entry (i, j) of an m×n matrix is at
 // 2·(i·n + j) (re) and 2·(i·n + j) + 1 (im).
 
 // ---------- helpers (independent of the kernels under test) ----------
-
-/** Deterministic uniform generator in [-1, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
-  };
-}
 
 function randomComplex(m: number, n: number, r: () => number): Float64Array {
   const a = new Float64Array(2 * m * n);
@@ -59,37 +48,6 @@ function ceye(n: number): Float64Array {
   const a = new Float64Array(2 * n * n);
   for (let i = 0; i < n; i++) a[2 * (i * n + i)] = 1;
   return a;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]));
-  return d;
-}
-
-/** Item `t` of a batch of `size`-element items, as a fresh Float64Array. */
-function item(a: FloatArray, t: number, size: number): Float64Array {
-  return Float64Array.from(a.subarray(t * size, (t + 1) * size));
-}
-
-function stack(items: Float64Array[]): Float64Array {
-  const size = items[0].length;
-  const out = new Float64Array(items.length * size);
-  items.forEach((x, t) => out.set(x, t * size));
-  return out;
-}
-
-function bitsEqual(a: FloatArray, b: FloatArray): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
 }
 
 /** Random unitary n×n matrix: complex Gram-Schmidt (two passes) on the columns of a random matrix. */
@@ -275,7 +233,7 @@ const SHAPES: [number, number][] = [
 
 describe('csvd', () => {
   it('decomposes random float64 complex matrices of many shapes (batch 3)', () => {
-    const r = rng(1);
+    const r = signedRng(1);
     for (const [m, n] of SHAPES) {
       const k = Math.min(m, n);
       const items = [randomComplex(m, n, r), randomComplex(m, n, r), randomComplex(m, n, r)];
@@ -288,7 +246,7 @@ describe('csvd', () => {
   });
 
   it('works on float32 data (float64 inside, rounded outputs)', () => {
-    const r = rng(2);
+    const r = signedRng(2);
     for (const [m, n] of SHAPES) {
       const k = Math.min(m, n);
       const a32 = Float32Array.from(stack([randomComplex(m, n, r), randomComplex(m, n, r)]));
@@ -307,7 +265,7 @@ describe('csvd', () => {
   });
 
   it('matches known singular values (complex diagonal with phases, embedded in unitaries)', () => {
-    const r = rng(3);
+    const r = signedRng(3);
     const d = [3, 0.5, 2, 1e-3];
     const n = d.length;
     const diag = new Float64Array(2 * n * n);
@@ -326,7 +284,7 @@ describe('csvd', () => {
   });
 
   it('agrees with the real svd on real input', () => {
-    const r = rng(4);
+    const r = signedRng(4);
     for (const [m, n] of [
       [4, 4],
       [5, 3],
@@ -346,7 +304,7 @@ describe('csvd', () => {
   });
 
   it('handles repeated singular values: scaled unitary, identity, 1x1', () => {
-    const r = rng(5);
+    const r = signedRng(5);
     for (const n of [1, 2, 3, 4, 5, 8]) {
       const a = scaleComplex(randomUnitary(n, r), 3);
       const { U, S, Vh, status } = runCsvd(a, n, n);
@@ -363,7 +321,7 @@ describe('csvd', () => {
   });
 
   it('completes orthonormal bases for rank-deficient and zero matrices', () => {
-    const r = rng(6);
+    const r = signedRng(6);
     for (const [m, n] of [
       [4, 4],
       [5, 3],
@@ -399,7 +357,7 @@ describe('csvd', () => {
   });
 
   it('is scale invariant (no overflow or underflow for huge or tiny entries)', () => {
-    const r = rng(7);
+    const r = signedRng(7);
     for (const [m, n] of [
       [4, 4],
       [6, 3],
@@ -417,7 +375,7 @@ describe('csvd', () => {
   });
 
   it('keeps tiny singular values accurate relative to themselves (graded matrix)', () => {
-    const r = rng(8);
+    const r = signedRng(8);
     for (const n of [4, 6]) {
       // A = diag(g)·B with B well conditioned: relative accuracy in the small singular values
       const b = randomComplex(n, n, r);
@@ -437,7 +395,7 @@ describe('csvd', () => {
   });
 
   it('handles a large mixed batch of 4x4 and 3x3 matrices (structured, nearly converged, degenerate)', () => {
-    const r = rng(19);
+    const r = signedRng(19);
     for (const n of [4, 3]) {
       const items: Float64Array[] = [];
       for (let t = 0; t < 120; t++) {
@@ -492,7 +450,7 @@ describe('csvd', () => {
   });
 
   it('is deterministic and independent of the batch position', () => {
-    const r = rng(9);
+    const r = signedRng(9);
     for (const [m, n] of [
       [4, 4],
       [7, 5],
@@ -511,7 +469,7 @@ describe('csvd', () => {
   });
 
   it('reports the first non-finite item, fills it with NaN, and computes the others', () => {
-    const r = rng(10);
+    const r = signedRng(10);
     for (const [m, n] of [
       [4, 4],
       [3, 6],
@@ -541,7 +499,7 @@ describe('csvd', () => {
 
 describe('ceigh', () => {
   it('decomposes random Hermitian float64 matrices (n = 1..8, 16, 33, 64; batch 2)', () => {
-    const r = rng(11);
+    const r = signedRng(11);
     for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 16, 33, 64]) {
       const items = [randomHermitian(n, r), randomHermitian(n, r)];
       const { L, V, status } = runCeigh(stack(items), n, 2);
@@ -553,7 +511,7 @@ describe('ceigh', () => {
   });
 
   it('matches a known spectrum, including repeated eigenvalues', () => {
-    const r = rng(12);
+    const r = signedRng(12);
     const d = [-2, 0.5, 0.5, 3, 1e-4, 7];
     const a = hermitianWithSpectrum(d, r);
     const { L, V, status } = runCeigh(a, d.length);
@@ -564,7 +522,7 @@ describe('ceigh', () => {
   });
 
   it('reads only the lower triangle and ignores the diagonal imaginary part', () => {
-    const r = rng(13);
+    const r = signedRng(13);
     for (const n of [3, 6]) {
       const a = randomHermitian(n, r);
       const junk = a.slice();
@@ -601,7 +559,7 @@ describe('ceigh', () => {
   });
 
   it('puts eigenvectors in the gauge: largest component real and positive', () => {
-    const r = rng(14);
+    const r = signedRng(14);
     // a 2x2 Hermitian with an imaginary off-diagonal: eigenvectors are (1, ±i)/√2 up to phase, a tie;
     // the first component must be the real positive one
     const a = new Float64Array([2, 0, 0, 0, 0, 1, 2, 0]);
@@ -620,7 +578,7 @@ describe('ceigh', () => {
   });
 
   it('agrees with the real eigh on real symmetric input', () => {
-    const r = rng(15);
+    const r = signedRng(15);
     for (const n of [3, 6]) {
       const real = new Float64Array(n * n);
       for (let i = 0; i < n; i++) {
@@ -645,7 +603,7 @@ describe('ceigh', () => {
   });
 
   it('works on float32 data', () => {
-    const r = rng(16);
+    const r = signedRng(16);
     for (const n of [1, 3, 4, 8]) {
       const a32 = Float32Array.from(stack([randomHermitian(n, r), randomHermitian(n, r)]));
       const L = new Float32Array(2 * n);
@@ -661,7 +619,7 @@ describe('ceigh', () => {
   });
 
   it('is scale invariant and deterministic', () => {
-    const r = rng(17);
+    const r = signedRng(17);
     const n = 5;
     const a = randomHermitian(n, r);
     const base = runCeigh(a, n);
@@ -677,7 +635,7 @@ describe('ceigh', () => {
   });
 
   it('reports the first non-finite item and still computes the others', () => {
-    const r = rng(18);
+    const r = signedRng(18);
     const n = 4;
     const good = randomHermitian(n, r);
     const bad = randomHermitian(n, r);
@@ -698,7 +656,7 @@ describe('ceigh', () => {
 
 describe('csolve', () => {
   it('solves A·X = B for batches of float64 systems', () => {
-    const r = rng(21);
+    const r = signedRng(21);
     for (let n = 1; n <= 8; n++) {
       for (const nrhs of [1, 3]) {
         const as = [randomComplex(n, n, r), randomComplex(n, n, r), randomComplex(n, n, r)];
@@ -724,7 +682,7 @@ describe('csolve', () => {
   });
 
   it('reports the first singular or non-finite item, fills it with NaN, and solves the others', () => {
-    const r = rng(22);
+    const r = signedRng(22);
     const n = 4;
     const good = randomComplex(n, n, r);
     const singular = randomComplex(n, n, r);
@@ -746,7 +704,7 @@ describe('csolve', () => {
   });
 
   it('works on float32 data', () => {
-    const r = rng(23);
+    const r = signedRng(23);
     for (const n of [1, 3, 6]) {
       const a = Float32Array.from(randomComplex(n, n, r));
       for (let i = 0; i < n; i++) a[2 * (i * n + i)] += 3; // well conditioned
@@ -758,7 +716,7 @@ describe('csolve', () => {
   });
 
   it('is scale invariant', () => {
-    const r = rng(24);
+    const r = signedRng(24);
     const n = 5;
     const a = randomComplex(n, n, r);
     const b = randomComplex(n, 1, r);
@@ -774,7 +732,7 @@ describe('csolve', () => {
 
 describe('cinv', () => {
   it('A·inv(A) = I and inv(A)·A = I for batches (float64 and float32)', () => {
-    const r = rng(31);
+    const r = signedRng(31);
     for (let n = 1; n <= 8; n++) {
       const as = [randomComplex(n, n, r), randomComplex(n, n, r)];
       const out = new Float64Array(2 * 2 * n * n);
@@ -794,7 +752,7 @@ describe('cinv', () => {
   });
 
   it('inverts a unitary matrix to its adjoint and a scalar to its reciprocal', () => {
-    const r = rng(32);
+    const r = signedRng(32);
     const q = randomUnitary(5, r);
     const out = new Float64Array(2 * 25);
     expect(cinv(q, 1, 5, out)).toBe(-1);
@@ -805,7 +763,7 @@ describe('cinv', () => {
   });
 
   it('reports singular and non-finite items with NaN and inverts the rest', () => {
-    const r = rng(33);
+    const r = signedRng(33);
     const n = 3;
     const good = randomComplex(n, n, r);
     const singular = randomComplex(n, n, r);
@@ -840,7 +798,7 @@ describe('cinv', () => {
 
 describe('cdet', () => {
   it('matches known determinants: triangular, permutation signs, 1x1, singular', () => {
-    const r = rng(41);
+    const r = signedRng(41);
     for (const n of [1, 2, 3, 5, 8]) {
       // lower triangular: det = product of the diagonal (with row swaps inside the LU)
       const a = randomComplex(n, n, r);
@@ -878,7 +836,7 @@ describe('cdet', () => {
   });
 
   it('det(A·B) = det(A)·det(B), det(Aᴴ) = conj(det(A)) (batch, float64 and float32)', () => {
-    const r = rng(42);
+    const r = signedRng(42);
     for (let n = 1; n <= 8; n++) {
       const a = randomComplex(n, n, r);
       const b = randomComplex(n, n, r);
@@ -898,7 +856,7 @@ describe('cdet', () => {
   });
 
   it('gives NaN for non-finite input and never fails; no overflow for scaled input', () => {
-    const r = rng(43);
+    const r = signedRng(43);
     const n = 3;
     const a = randomComplex(n, n, r);
     const bad = a.slice();

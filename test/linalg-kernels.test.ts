@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { bitsEqual, item, maxAbs, maxAbsDiff, signedRng, stack } from './helpers/arrays.js';
 import {
   cholesky,
   det,
   EIGH_JACOBI_MAX_N,
   eig,
   eigh,
-  type FloatArray,
   inv,
   qr,
   slogdet,
@@ -14,18 +14,6 @@ import {
 } from '../src/linalg/kernels.js';
 
 // ---------- helpers (independent of the kernels under test) ----------
-
-/** Deterministic uniform generator in [-1, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
-  };
-}
 
 function randomMatrix(m: number, n: number, r: () => number): Float64Array {
   const a = new Float64Array(m * n);
@@ -66,31 +54,6 @@ function eye(n: number): Float64Array {
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) a[i * n + i] = 1;
   return a;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]));
-  return d;
-}
-
-/** Item `t` of a batch of `size`-element items, as a fresh Float64Array. */
-function item(a: FloatArray, t: number, size: number): Float64Array {
-  return Float64Array.from(a.subarray(t * size, (t + 1) * size));
-}
-
-function stack(items: Float64Array[]): Float64Array {
-  const size = items[0].length;
-  const out = new Float64Array(items.length * size);
-  items.forEach((x, t) => out.set(x, t * size));
-  return out;
 }
 
 /** Random orthogonal matrix by Gram-Schmidt on a random matrix. */
@@ -236,17 +199,11 @@ function runSvd(a: Float64Array, m: number, n: number) {
   return { U, S, Vh, status };
 }
 
-function bitsEqual(a: FloatArray, b: FloatArray): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
-}
-
 // ---------- eigh ----------
 
 describe('eigh', () => {
   it('decomposes a batch of random symmetric float64 matrices on both the Jacobi and the QL path', () => {
-    const r = rng(1);
+    const r = signedRng(1);
     for (const n of [1, 2, 3, 4, 5, 8, EIGH_JACOBI_MAX_N + 1, 17]) {
       const batch = 3;
       const mats = [0, 1, 2].map(() => randomSymmetric(n, r));
@@ -260,7 +217,7 @@ describe('eigh', () => {
   });
 
   it('handles n = 33 and n = 40 (tridiagonal + QL path)', () => {
-    const r = rng(2);
+    const r = signedRng(2);
     for (const n of [33, 40]) {
       const a = randomSymmetric(n, r);
       const { values, vectors, status } = runEigh(a, n);
@@ -270,7 +227,7 @@ describe('eigh', () => {
   });
 
   it('matches a known spectrum', () => {
-    const r = rng(3);
+    const r = signedRng(3);
     const d = [-2.5, -1, 0.25, 3, 7];
     const { values, status } = runEigh(symmetricWithSpectrum([7, -1, 3, -2.5, 0.25], r), 5);
     expect(status).toBe(-1);
@@ -278,7 +235,7 @@ describe('eigh', () => {
   });
 
   it('reads only the lower triangle', () => {
-    const r = rng(4);
+    const r = signedRng(4);
     for (const n of [3, 6]) {
       const a = randomSymmetric(n, r);
       const garbage = Float64Array.from(a);
@@ -291,7 +248,7 @@ describe('eigh', () => {
   });
 
   it('handles degenerate inputs: identity, repeated eigenvalues, zero matrix, 1x1', () => {
-    const r = rng(5);
+    const r = signedRng(5);
     for (const n of [2, 3, 6, 40]) {
       const I = runEigh(eye(n), n);
       expect(I.status).toBe(-1);
@@ -318,7 +275,7 @@ describe('eigh', () => {
   });
 
   it('computes float32 inputs and outputs in float64 internally', () => {
-    const r = rng(6);
+    const r = signedRng(6);
     for (const n of [3, 8]) {
       const a64 = randomSymmetric(n, r);
       const a32 = Float32Array.from(a64);
@@ -336,7 +293,7 @@ describe('eigh', () => {
   });
 
   it('is deterministic and independent of the batch position', () => {
-    const r = rng(7);
+    const r = signedRng(7);
     const n = 8;
     const a = randomSymmetric(n, r);
     const b = randomSymmetric(n, r);
@@ -351,7 +308,7 @@ describe('eigh', () => {
   });
 
   it('reports a non-finite item and still computes the others', () => {
-    const r = rng(8);
+    const r = signedRng(8);
     const n = 4;
     const good = randomSymmetric(n, r);
     const bad = randomSymmetric(n, r);
@@ -365,7 +322,7 @@ describe('eigh', () => {
   });
 
   it('is scale invariant (no overflow for huge or tiny entries)', () => {
-    const r = rng(9);
+    const r = signedRng(9);
     const n = 5;
     const a = randomSymmetric(n, r);
     const base = runEigh(a, n);
@@ -383,7 +340,7 @@ describe('eigh', () => {
 
 describe('svd', () => {
   it('decomposes random float64 matrices of many shapes (batch 2)', () => {
-    const r = rng(10);
+    const r = signedRng(10);
     const shapes: [number, number][] = [
       [1, 1],
       [1, 4],
@@ -411,7 +368,7 @@ describe('svd', () => {
   });
 
   it('matches known singular values', () => {
-    const r = rng(11);
+    const r = signedRng(11);
     const m = 6;
     const n = 4;
     const sigma = [5, 3, 1, 0.001];
@@ -432,7 +389,7 @@ describe('svd', () => {
   });
 
   it('completes orthonormal bases for rank-deficient and zero matrices', () => {
-    const r = rng(12);
+    const r = signedRng(12);
     const cases: [number, number, number][] = [
       [6, 6, 2],
       [5, 3, 1],
@@ -481,7 +438,7 @@ describe('svd', () => {
   });
 
   it('is scale invariant (no overflow or underflow for huge or tiny entries)', () => {
-    const r = rng(16);
+    const r = signedRng(16);
     for (const [m, n] of [
       [5, 5],
       [6, 3],
@@ -489,7 +446,7 @@ describe('svd', () => {
     ] as [number, number][]) {
       const a = randomMatrix(m, n, r);
       const base = runSvd(a, m, n);
-      // rng() values have at most 32 significant bits, so even the subnormal scaling 2^-1040 is exact
+      // signedRng() values have at most 32 significant bits, so even the subnormal scaling 2^-1040 is exact
       for (const s of [2 ** 700, 2 ** -700, 2 ** -1040]) {
         const res = runSvd(
           a.map((v) => v * s),
@@ -517,7 +474,7 @@ describe('svd', () => {
   });
 
   it('works on float32 data', () => {
-    const r = rng(13);
+    const r = signedRng(13);
     for (const [m, n] of [
       [6, 4],
       [4, 6],
@@ -535,7 +492,7 @@ describe('svd', () => {
   });
 
   it('is deterministic and reports non-finite items', () => {
-    const r = rng(14);
+    const r = signedRng(14);
     const m = 5;
     const n = 4;
     const a = randomMatrix(m, n, r);
@@ -556,7 +513,7 @@ describe('svd', () => {
   it('keeps tiny singular values accurate relative to themselves (graded matrix)', () => {
     // columns scaled by 1, 1e-5, 1e-10: one-sided Jacobi recovers each singular value to high
     // relative accuracy
-    const r = rng(15);
+    const r = signedRng(15);
     const n = 3;
     const b = randomOrthogonal(n, r);
     const a = new Float64Array(n * n);
@@ -567,7 +524,7 @@ describe('svd', () => {
   });
 
   it('keeps its accuracy on the unrolled path for 6..8 rows or columns (graded, duplicated, rank-deficient)', () => {
-    const r = rng(17);
+    const r = signedRng(17);
     for (const n of [6, 7, 8]) {
       // A = B·D and A = D·B with B orthogonal: the singular values are D's, down to 1e-2(n-1)
       const b = randomOrthogonal(n, r);
@@ -620,7 +577,7 @@ function wellConditioned(n: number, r: () => number): Float64Array {
 
 describe('solve', () => {
   it('solves A X = B for a batch of float64 systems', () => {
-    const r = rng(20);
+    const r = signedRng(20);
     for (const [n, nrhs] of [
       [1, 1],
       [4, 1],
@@ -648,7 +605,7 @@ describe('solve', () => {
   });
 
   it('reports the first singular item, fills it with NaN, and solves the others', () => {
-    const r = rng(21);
+    const r = signedRng(21);
     const n = 3;
     const good0 = wellConditioned(n, r);
     const good2 = wellConditioned(n, r);
@@ -666,7 +623,7 @@ describe('solve', () => {
   });
 
   it('works on float32 data', () => {
-    const r = rng(22);
+    const r = signedRng(22);
     const n = 5;
     const a = Float32Array.from(wellConditioned(n, r));
     const b = Float32Array.from(randomMatrix(n, 2, r));
@@ -678,7 +635,7 @@ describe('solve', () => {
 
 describe('inv', () => {
   it('A·inv(A) = I for a batch (float64 and float32)', () => {
-    const r = rng(30);
+    const r = signedRng(30);
     for (const n of [1, 2, 5, 20]) {
       const as = [randomMatrix(n, n, r), wellConditioned(n, r)];
       const out = new Float64Array(2 * n * n);
@@ -694,7 +651,7 @@ describe('inv', () => {
   });
 
   it('reports singular items with NaN and inverts the rest', () => {
-    const r = rng(31);
+    const r = signedRng(31);
     const n = 3;
     const good = wellConditioned(n, r);
     const singular = new Float64Array([1, 2, 3, 4, 5, 6, 2, 4, 6]);
@@ -717,7 +674,7 @@ function spd(n: number, r: () => number): Float64Array {
 
 describe('cholesky', () => {
   it('L·Lᵀ = A with L lower triangular and a positive diagonal (batch, float64)', () => {
-    const r = rng(40);
+    const r = signedRng(40);
     for (const n of [1, 2, 6, 30]) {
       const as = [spd(n, r), spd(n, r)];
       const L = new Float64Array(2 * n * n);
@@ -734,7 +691,7 @@ describe('cholesky', () => {
   });
 
   it('reads only the lower triangle', () => {
-    const r = rng(41);
+    const r = signedRng(41);
     const n = 5;
     const a = spd(n, r);
     const g = Float64Array.from(a);
@@ -747,7 +704,7 @@ describe('cholesky', () => {
   });
 
   it('fails on non positive definite items only', () => {
-    const r = rng(42);
+    const r = signedRng(42);
     const n = 3;
     const good = spd(n, r);
     const indefinite = new Float64Array([1, 2, 0, 2, 1, 0, 0, 0, 1]); // eigenvalues 3, -1, 1
@@ -761,7 +718,7 @@ describe('cholesky', () => {
   });
 
   it('works on float32 data', () => {
-    const r = rng(43);
+    const r = signedRng(43);
     const n = 6;
     const a = Float32Array.from(spd(n, r));
     const L = new Float32Array(n * n);
@@ -791,7 +748,7 @@ function checkQr(
 
 describe('qr', () => {
   it('Q·R = A, QᵀQ = I, R upper with diag(R) >= 0 (shapes, batch, float64)', () => {
-    const r = rng(50);
+    const r = signedRng(50);
     for (const [m, n] of [
       [1, 1],
       [1, 3],
@@ -811,7 +768,7 @@ describe('qr', () => {
   });
 
   it('handles identity, negated identity, zero and rank-deficient matrices', () => {
-    const r = rng(51);
+    const r = signedRng(51);
     const n = 4;
     const negI = eye(n).map((v) => -v);
     const rank2 = matmul(randomMatrix(n, 2, r), randomMatrix(2, n, r), n, 2, n);
@@ -828,7 +785,7 @@ describe('qr', () => {
   });
 
   it('works on float32 data', () => {
-    const r = rng(52);
+    const r = signedRng(52);
     const m = 7;
     const n = 5;
     const a = Float32Array.from(randomMatrix(m, n, r));
@@ -857,7 +814,7 @@ describe('det and slogdet', () => {
   });
 
   it('det(AB) = det(A)·det(B) and det(Aᵀ) = det(A)', () => {
-    const r = rng(60);
+    const r = signedRng(60);
     for (const n of [2, 5, 12]) {
       const a = randomMatrix(n, n, r);
       const b = randomMatrix(n, n, r);
@@ -869,7 +826,7 @@ describe('det and slogdet', () => {
   });
 
   it('slogdet is consistent with det, and handles singular and huge determinants', () => {
-    const r = rng(61);
+    const r = signedRng(61);
     const n = 6;
     const as = [randomMatrix(n, n, r), randomMatrix(n, n, r), new Float64Array(n * n)];
     const d = new Float64Array(3);
@@ -922,7 +879,7 @@ function checkEig(
 
 describe('eig', () => {
   it('A v = λ v for S·diag(d)·S⁻¹ (batch, several sizes)', () => {
-    const r = rng(70);
+    const r = signedRng(70);
     for (const n of [1, 2, 3, 6, 12, 25]) {
       const ds = [0, 1].map(() => Array.from({ length: n }, (_, i) => i - n / 2 + 0.3 * r()));
       const as = ds.map((d) => nonSymmetricWithSpectrum(d, r));
@@ -938,7 +895,7 @@ describe('eig', () => {
   });
 
   it('handles identity, zero, triangular, repeated and defective cases', () => {
-    const r = rng(71);
+    const r = signedRng(71);
     const cases: [Float64Array, number][] = [
       [eye(4), 4],
       [new Float64Array(9), 3],
@@ -958,7 +915,7 @@ describe('eig', () => {
   });
 
   it('agrees with eigh on symmetric input', () => {
-    const r = rng(72);
+    const r = signedRng(72);
     const n = 7;
     const a = randomSymmetric(n, r);
     const values = new Float64Array(n);
@@ -970,7 +927,7 @@ describe('eig', () => {
   });
 
   it('fails on complex spectra (rotation matrices) and still computes the other items', () => {
-    const r = rng(73);
+    const r = signedRng(73);
     const rot = new Float64Array([0, -1, 1, 0]);
     const good = nonSymmetricWithSpectrum([-1, 3], r);
     const values = new Float64Array(6);
@@ -997,7 +954,7 @@ describe('eig', () => {
   });
 
   it('works on float32 data and is deterministic', () => {
-    const r = rng(74);
+    const r = signedRng(74);
     const n = 5;
     const a64 = nonSymmetricWithSpectrum([-2, -0.5, 1, 2.5, 4], r);
     const a = Float32Array.from(a64);

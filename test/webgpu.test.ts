@@ -14,6 +14,7 @@ import {
 } from '../src/backends/webgpu/index.js';
 import * as mg from '../src/index.js';
 import { LINALG_WGSL } from '../src/backends/webgpu/linalg.js';
+import { COMPLEX_LINALG_WGSL } from '../src/backends/webgpu/complex-linalg.js';
 import { type Case, CASES, inputsFor } from './cases.js';
 import { noteSkip, requireWebGpu, webgpuForTests } from './helpers/webgpu.js';
 
@@ -150,7 +151,7 @@ describe.skipIf(!gpu)('webgpu: every op case and its gradient match the CPU back
           expect(() => gpu!.compile(plan)).toThrow(/not supported yet.*CPU backend/);
           return;
         }
-        const linalg = plan.kernels.some((kk) => kk.kind === 'op' && kk.op in LINALG_WGSL);
+        const linalg = plan.kernels.some((kk) => kk.kind === 'op' && (kk.op in LINALG_WGSL || kk.op in COMPLEX_LINALG_WGSL));
         const [rtol, atol] = linalg ? [LINALG_RTOL, LINALG_ATOL] : [RTOL, ATOL];
         const want = await runPlan(cpu, plan, data);
         for (const form of ['single', 'multi'] as const) {

@@ -1,6 +1,7 @@
 import type { FusedArg, FusedKernel } from '../../autograd/plan.js';
 import { broadcastStrides, normalizeAxes, type Shape, sizeOf } from '../../autograd/shape.js';
 import { matmulDims } from '../cpu/matmul.js';
+import { COMPLEX_LINALG_WGSL } from './complex-linalg.js';
 import { LINALG_WGSL } from './linalg.js';
 import {
   type ArenaRef,
@@ -158,11 +159,6 @@ const hostSolver: WgslOpEntry = {
   reason: 'customRoot runs a host-side (JavaScript) solver inside the step; run this program on the CPU backend',
 };
 
-const complexOnCpu: WgslOpEntry = {
-  kind: 'unsupported',
-  reason: 'complex decompositions have no WGSL kernels yet (complex elementwise ops and matmul do run on WebGPU); run this program on the CPU backend',
-};
-
 /** WGSL for the ops that are not elementwise (see WGSL_ELEMENTWISE for the rest). */
 export const WGSL_OPS: { readonly [K in NonElementwiseOpName]: WgslOpEntry } = {
   const: none,
@@ -211,11 +207,12 @@ export const WGSL_OPS: { readonly [K in NonElementwiseOpName]: WgslOpEntry } = {
   det: { kind: 'kernel', wgsl: LINALG_WGSL.det },
   slogdet: { kind: 'kernel', wgsl: LINALG_WGSL.slogdet },
   eig: { kind: 'kernel', wgsl: LINALG_WGSL.eig },
-  complexEigh: complexOnCpu,
-  complexSvd: complexOnCpu,
-  complexSolve: complexOnCpu,
-  complexInv: complexOnCpu,
-  complexDet: complexOnCpu,
+  // complex decompositions on interleaved real views (see complex-linalg.ts)
+  complexEigh: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexEigh },
+  complexSvd: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexSvd },
+  complexSolve: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexSolve },
+  complexInv: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexInv },
+  complexDet: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexDet },
   eigvalsh: none,
   svdvals: none,
   // implicit differentiation calls a host-side solver (JS functions) inside the step

@@ -30,15 +30,15 @@ import type { ArenaRef, WgslKernel, WgslKernelArgs } from './wgsl.js';
 /** Largest matrix dimension the WGSL decompositions accept (one invocation per matrix). */
 export const WEBGPU_LINALG_MAX_N = 32;
 /** Jacobi sweeps before eigh/svd stop (converged long before for n ≤ 32 in float32). */
-const MAX_SWEEPS = 40;
+export const MAX_SWEEPS = 40;
 /** float32 machine epsilon (2^-23). */
-const EPS = '1.1920929e-7f';
+export const EPS = '1.1920929e-7f';
 
-const U = (v: number) => `${v}u`;
+export const U = (v: number) => `${v}u`;
 /** Size of a private array: WGSL has no zero-length arrays. */
-const len = (v: number) => Math.max(1, v);
-const finite = (x: string) => `((bitcast<u32>(${x}) & 0x7f800000u) != 0x7f800000u)`;
-const isNan = (x: string) => `((bitcast<u32>(${x}) & 0x7fffffffu) > 0x7f800000u)`;
+export const len = (v: number) => Math.max(1, v);
+export const finite = (x: string) => `((bitcast<u32>(${x}) & 0x7f800000u) != 0x7f800000u)`;
+export const isNan = (x: string) => `((bitcast<u32>(${x}) & 0x7fffffffu) > 0x7f800000u)`;
 
 function matrix(op: string, x: ArenaRef, square: boolean): { batch: number; m: number; n: number } {
   const [m, n] = x.shape.slice(-2);
@@ -51,11 +51,11 @@ function matrix(op: string, x: ArenaRef, square: boolean): { batch: number; m: n
 }
 
 /** Loop `for (var v = from; v < to; v++)` with baked bounds (strings allowed for `from`). */
-const loop = (v: string, from: string | number, to: string | number, body: string) =>
+export const loop = (v: string, from: string | number, to: string | number, body: string) =>
   `for (var ${v} = ${typeof from === 'number' ? U(from) : from}; ${v} < ${typeof to === 'number' ? U(to) : to}; ${v}++) {\n${body}}\n`;
 
 /** Fills `count` arena elements from `base` with NaN. */
-const fillNan = (base: string, count: number) => (count > 0 ? loop('z', 0, count, `A[${base} + z] = NAN_F;\n`) : '');
+export const fillNan = (base: string, count: number) => (count > 0 ? loop('z', 0, count, `A[${base} + z] = NAN_F;\n`) : '');
 
 /**
  * Loads the `rows`×`cols` matrix at arena index `base` into private `w` (row-major), noting non-finite
@@ -95,7 +95,7 @@ let sn = t * cs;
 `;
 
 /** Stable insertion sort of `perm` (0..n-1) by `key(k)` (ascending, or descending). */
-function sortPerm(n: number, key: (k: string) => string, descending: boolean): string {
+export function sortPerm(n: number, key: (k: string) => string, descending: boolean): string {
   const before = descending ? '<' : '>';
   return `var perm: array<u32, ${len(n)}>;
 ${loop('k', 0, n, 'perm[k] = k;\n')}${loop(

@@ -1,0 +1,513 @@
+/**
+ * WGSL forward kernels of the COMPLEX linear-algebra ops (float32) on interleaved real views: a complex
+ * matrix batch [..., m, n] is the float32 arena region [..., m, n, 2] of (re, im) pairs, row-major.
+ * Same shape as linalg.ts (read its header): ONE invocation per matrix, working copies in private
+ * arrays (real and imaginary parts in separate arrays) with baked sizes, n ≤ WEBGPU_LINALG_MAX_N, bodies
+ * never `return` (nor `break`/`continue` outside their own loops), every private array written in full
+ * before it is read, failures fill the item's outputs with NaN. Conventions follow the CPU kernels
+ * (src/linalg/kernels/complex.ts):
+ *
+ * - complexEigh: cyclic complex Jacobi on the Hermitian matrix read from the LOWER triangle (the
+ *   diagonal's imaginary part ignored); real eigenvalues ascending, eigenvectors in columns; gauge: the
+ *   largest-|.| component of each eigenvector (the first on ties) is real and positive. A rotation
+ *   (p, q) with a_pq = |a_pq|·e^{iφ} is the real Jacobi rotation on |a_pq| conjugated by the phase:
+ *   columns p' = c·e_p − P·e_q, q' = conj(P)·e_p + c·e_q with P = s·e^{-iφ}.
+ * - complexSvd: one-sided Jacobi with complex rotations on the columns of A (m ≥ n) or of Aᴴ (m < n):
+ *   for γ = g_pᴴ·g_q = |γ|·e^{iφ}, the phase e^{-iφ} on column q turns γ real, then a real rotation
+ *   (same P form as eigh). Reduced, singular values descending; columns whose singular value is
+ *   negligible are completed to an orthonormal basis (complex Gram–Schmidt on the best unit vector).
+ *   Singular vectors carry no canonical phase (the CPU's need not agree; U·diag(S)·Vh does).
+ * - complexSolve / complexInv / complexDet: complex LU with partial pivoting on the largest modulus,
+ *   on the matrix scaled by an exact power of two (max |re|, |im| in [0.5, 1): squared moduli neither
+ *   overflow nor underflow); an exact zero pivot: solve and inv fail, det is 0. A non-finite entry
+ *   fails every one of them (det NaN), like the CPU.
+ * - Jacobi's sweep limit is not a failure (as in linalg.ts).
+ */
+import { sizeOf } from '../../autograd/shape.js';
+import { MatgradError } from '../../errors.js';
+import { EPS, fillNan, finite, len, loop, MAX_SWEEPS, sortPerm, U, WEBGPU_LINALG_MAX_N } from './linalg.js';
+import type { ArenaRef, WgslKernel, WgslKernelArgs } from './wgsl.js';
+
+/** Batch count and complex matrix dims of a real view [..., m, n, 2]. */
+function cmatrix(op: string, x: ArenaRef, square: boolean): { batch: number; m: number; n: number } {
+  const [m, n] = x.shape.slice(-3, -1);
+  if ((square && m !== n) || m > WEBGPU_LINALG_MAX_N || n > WEBGPU_LINALG_MAX_N) {
+    throw new MatgradError(
+      `WebGPU: linalg.${op} runs complex matrices up to ${WEBGPU_LINALG_MAX_N}×${WEBGPU_LINALG_MAX_N} (one invocation per matrix), got [${x.shape.slice(0, -1).join(', ')}]; run this program on the CPU backend`,
+    );
+  }
+  return { batch: sizeOf(x.shape.slice(0, -3)), m, n };
+}
+
+/** `var sc`: the power of two bringing `mx` into [0.5, 1) (1 when `bad` or mx is 0). */
+const scaleFor = 'var sc = 1.0f;\nif (!bad && mx > 0.0f) { sc = ldexp(1.0f, -frexp(mx).exp); }\n';
+
+/** Notes a loaded pair (x, y) in `bad` / `mx`. */
+const note = (x: string, y: string) => `if (!${finite(x)} || !${finite(y)}) { bad = true; }\nmx = max(mx, max(abs(${x}), abs(${y})));\n`;
+
+/**
+ * Applies the unitary [[c, conj(P)], [−P, c]] to the complex pair (x, y) held in `xr`, `xi`, `yr`, `yi`
+ * (P = pr + i·pim): x' = c·x − P·y, y' = c·y + conj(P)·x. Declares `nxr nxi nyr nyi`.
+ */
+const rotatePair = `let nxr = cs * xr - (pr * yr - pim * yi);
+let nxi = cs * xi - (pr * yi + pim * yr);
+let nyr = cs * yr + (pr * xr + pim * xi);
+let nyi = cs * yi + (pr * xi - pim * xr);
+`;
+
+/**
+ * The rotation of a pair with diagonal entries (or squared norms) `app`, `aqq` and off-diagonal entry
+ * γ = `re` + i·`im` of modulus `aa` > 0: the real Jacobi rotation on |γ| (x = aqq − app, y = 2|γ|,
+ * u = |x| + hypot(x, y), c = sqrt(u / (2·hypot)), f = sign(x)·2/u, tan = f·|γ|), phase-factored:
+ * P = s·e^{-iφ} = f·c·conj(γ). Declares `cs`, `f`, `pr`, `pim`. hypot is scaled (no underflow).
+ */
+const phaseRotation = (app: string, aqq: string, re: string, im: string, aa: string) => `let x = ${aqq} - ${app};
+let y = 2.0f * ${aa};
+let mxy = max(abs(x), y);
+let hx = x / mxy;
+let hy = y / mxy;
+let rr = mxy * sqrt(hx * hx + hy * hy);
+let uu = abs(x) + rr;
+let cs = sqrt(uu / (2.0f * rr));
+let f = select(2.0f, -2.0f, x < 0.0f) / uu;
+let pr = f * cs * ${re};
+let pim = -f * cs * ${im};
+`;
+
+// ---- eigh ------------------------------------------------------------------------------------------
+
+function complexEighWgsl({ ins: [a], outs: [vals, vecs] }: WgslKernelArgs): WgslKernel {
+  const { batch, n } = cmatrix('eigh', a, true);
+  const nn = n * n;
+  const N = U(n);
+  const D = U(n + 1);
+  let s = `let ia = ${U(a.offset)} + i * ${U(2 * nn)};
+let il = ${U(vals.offset)} + i * ${N};
+let iv = ${U(vecs.offset)} + i * ${U(2 * nn)};
+var wr: array<f32, ${len(nn)}>;
+var wi: array<f32, ${len(nn)}>;
+var mx = 0.0f;
+var bad = false;
+`;
+  // the lower triangle into both triangles (conjugated above the diagonal); the diagonal real
+  s += loop(
+    'r',
+    0,
+    n,
+    `${loop(
+      'c',
+      0,
+      'r',
+      `let x = A[ia + (r * ${N} + c) * 2u];
+let y = A[ia + (r * ${N} + c) * 2u + 1u];
+wr[r * ${N} + c] = x;
+wi[r * ${N} + c] = y;
+wr[c * ${N} + r] = x;
+wi[c * ${N} + r] = -y;
+${note('x', 'y')}`,
+    )}let d = A[ia + r * ${U(2 * (n + 1))}];
+wr[r * ${D}] = d;
+wi[r * ${D}] = 0.0f;
+${note('d', '0.0f')}`,
+  );
+  s += scaleFor;
+  s += `if (bad) {\n${fillNan('il', n)}${fillNan('iv', 2 * nn)}} else {\n`;
+  s += `var vr: array<f32, ${len(nn)}>;\nvar vi: array<f32, ${len(nn)}>;\nvar fro = 0.0f;\n`;
+  s += loop(
+    'z',
+    0,
+    nn,
+    `wr[z] = wr[z] * sc;\nwi[z] = wi[z] * sc;\nfro += wr[z] * wr[z] + wi[z] * wi[z];\nvr[z] = select(0.0f, 1.0f, z % ${D} == 0u);\nvi[z] = 0.0f;\n`,
+  );
+  s += `let tol = ${EPS} * sqrt(fro) / ${n}.0f;\n`;
+  const rot = `let pq = p * ${N} + q;
+let re = wr[pq];
+let im = wi[pq];
+let app = wr[p * ${D}];
+let aqq = wr[q * ${D}];
+let aa = sqrt(re * re + im * im);
+if (aa <= tol || aa <= ${EPS} * sqrt(abs(app)) * sqrt(abs(aqq))) { continue; }
+rotated = true;
+${phaseRotation('app', 'aqq', 're', 'im', 'aa')}let sh = f * aa * aa;
+wr[p * ${D}] = app - sh;
+wr[q * ${D}] = aqq + sh;
+wr[pq] = 0.0f;
+wi[pq] = 0.0f;
+wr[q * ${N} + p] = 0.0f;
+wi[q * ${N} + p] = 0.0f;
+${loop(
+  'k',
+  0,
+  n,
+  `if (k != p && k != q) {
+  let xr = wr[k * ${N} + p];
+  let xi = wi[k * ${N} + p];
+  let yr = wr[k * ${N} + q];
+  let yi = wi[k * ${N} + q];
+${rotatePair}  wr[k * ${N} + p] = nxr;
+  wi[k * ${N} + p] = nxi;
+  wr[k * ${N} + q] = nyr;
+  wi[k * ${N} + q] = nyi;
+  wr[p * ${N} + k] = nxr;
+  wi[p * ${N} + k] = -nxi;
+  wr[q * ${N} + k] = nyr;
+  wi[q * ${N} + k] = -nyi;
+}
+{
+  let xr = vr[k * ${N} + p];
+  let xi = vi[k * ${N} + p];
+  let yr = vr[k * ${N} + q];
+  let yi = vi[k * ${N} + q];
+${rotatePair}  vr[k * ${N} + p] = nxr;
+  vi[k * ${N} + p] = nxi;
+  vr[k * ${N} + q] = nyr;
+  vi[k * ${N} + q] = nyi;
+}
+`,
+)}`;
+  s += loop(
+    'sweep',
+    0,
+    MAX_SWEEPS,
+    `var rotated = false;\n${loop('p', 0, Math.max(0, n - 1), loop('q', 'p + 1u', n, rot))}if (!rotated) { break; }\n`,
+  );
+  s += sortPerm(n, (k) => `wr[${k} * ${D}]`, false);
+  // gauge: multiply column src by conj(v_b)/|v_b| for its first largest-modulus component v_b
+  s += loop(
+    'k',
+    0,
+    n,
+    `let src = perm[k];
+A[il + k] = wr[src * ${D}] / sc;
+var best = -1.0f;
+var bi = 0u;
+${loop('r', 0, n, `let xr = vr[r * ${N} + src];\nlet xi = vi[r * ${N} + src];\nlet m2 = xr * xr + xi * xi;\nif (m2 > best) { best = m2; bi = r; }\n`)}let br = vr[bi * ${N} + src];
+let bim = vi[bi * ${N} + src];
+let bmag = sqrt(br * br + bim * bim);
+let fr = br / bmag;
+let fi = -bim / bmag;
+${loop(
+  'r',
+  0,
+  n,
+  `let xr = vr[r * ${N} + src];
+let xi = vi[r * ${N} + src];
+let o = iv + (r * ${N} + k) * 2u;
+A[o] = select(xr * fr - xi * fi, bmag, r == bi);
+A[o + 1u] = select(xr * fi + xi * fr, 0.0f, r == bi);
+`,
+)}`,
+  );
+  s += '}\n';
+  return { threads: batch, body: s, work: batch * Math.max(1, n) ** 3 * 32 };
+}
+
+// ---- svd -------------------------------------------------------------------------------------------
+
+function complexSvdWgsl({ ins: [a], outs: [u, sv, vh] }: WgslKernelArgs): WgslKernel {
+  const { batch, m, n } = cmatrix('svd', a, false);
+  const tall = m >= n;
+  // columns of G (R long, C of them): A's columns (tall) or Aᴴ's (wide); V is C×C, columns contiguous
+  const R = tall ? m : n;
+  const C = tall ? n : m;
+  const k = C;
+  const RU = U(R);
+  const CU = U(C);
+  let s = `let ia = ${U(a.offset)} + i * ${U(2 * m * n)};
+let iu = ${U(u.offset)} + i * ${U(2 * m * k)};
+let isg = ${U(sv.offset)} + i * ${U(k)};
+let ivh = ${U(vh.offset)} + i * ${U(2 * k * n)};
+var gr: array<f32, ${len(R * C)}>;
+var gi: array<f32, ${len(R * C)}>;
+var mx = 0.0f;
+var bad = false;
+`;
+  s += loop(
+    'r',
+    0,
+    m,
+    loop(
+      'c',
+      0,
+      n,
+      `let x = A[ia + (r * ${U(n)} + c) * 2u];
+let y = A[ia + (r * ${U(n)} + c) * 2u + 1u];
+${tall ? `gr[c * ${RU} + r] = x;\ngi[c * ${RU} + r] = y;\n` : `gr[r * ${RU} + c] = x;\ngi[r * ${RU} + c] = -y;\n`}${note('x', 'y')}`,
+    ),
+  );
+  s += scaleFor;
+  s += `if (bad) {\n${fillNan('iu', 2 * m * k)}${fillNan('isg', k)}${fillNan('ivh', 2 * k * n)}} else {\n`;
+  s += `var vr: array<f32, ${len(C * C)}>;\nvar vi: array<f32, ${len(C * C)}>;\nvar fro = 0.0f;\n`;
+  s += loop('z', 0, R * C, `gr[z] = gr[z] * sc;\ngi[z] = gi[z] * sc;\nfro += gr[z] * gr[z] + gi[z] * gi[z];\n`);
+  s += loop('z', 0, C * C, `vr[z] = select(0.0f, 1.0f, z % ${U(C + 1)} == 0u);\nvi[z] = 0.0f;\n`);
+  // columns this small (relative to ‖A‖) are never rotated: they are completed below instead
+  s += `let tiny = fro * 1e-24f;\nlet thr = ${EPS} * ${Math.sqrt(Math.max(1, R)).toFixed(6)}f;\n`;
+  const cols = (arrR: string, arrI: string, len_: number, stride: string, body: string) =>
+    loop(
+      'r',
+      0,
+      len_,
+      `let xr = ${arrR}[p * ${stride} + r];
+let xi = ${arrI}[p * ${stride} + r];
+let yr = ${arrR}[q * ${stride} + r];
+let yi = ${arrI}[q * ${stride} + r];
+${body}`,
+    );
+  const store = (arrR: string, arrI: string, stride: string) => `${arrR}[p * ${stride} + r] = nxr;
+${arrI}[p * ${stride} + r] = nxi;
+${arrR}[q * ${stride} + r] = nyr;
+${arrI}[q * ${stride} + r] = nyi;
+`;
+  const rot = `var al = 0.0f;
+var be = 0.0f;
+var gre = 0.0f;
+var gim = 0.0f;
+${cols('gr', 'gi', R, RU, 'al += xr * xr + xi * xi;\nbe += yr * yr + yi * yi;\ngre += xr * yr + xi * yi;\ngim += xr * yi - xi * yr;\n')}if (al <= tiny || be <= tiny) { continue; }
+let aa = sqrt(gre * gre + gim * gim);
+if (aa <= thr * sqrt(al) * sqrt(be)) { continue; }
+rotated = true;
+${phaseRotation('al', 'be', 'gre', 'gim', 'aa')}${cols('gr', 'gi', R, RU, rotatePair + store('gr', 'gi', RU))}${cols('vr', 'vi', C, CU, rotatePair + store('vr', 'vi', CU))}`;
+  s += loop(
+    'sweep',
+    0,
+    MAX_SWEEPS,
+    `var rotated = false;\n${loop('p', 0, Math.max(0, C - 1), loop('q', 'p + 1u', C, rot))}if (!rotated) { break; }\n`,
+  );
+  // singular values, then the order, then unit columns (negligible ones completed to an orthonormal basis)
+  const sqNorm = (col: string, name: string) =>
+    `var ${name} = 0.0f;\n${loop('r', 0, R, `let xr = gr[${col} * ${RU} + r];\nlet xi = gi[${col} * ${RU} + r];\n${name} += xr * xr + xi * xi;\n`)}`;
+  s += `var sig: array<f32, ${len(C)}>;\nvar smax = 0.0f;\n`;
+  s += loop('c', 0, C, `${sqNorm('c', 'nc')}sig[c] = sqrt(nc);\nsmax = max(smax, sig[c]);\n`);
+  s += sortPerm(C, (kk) => `sig[${kk}]`, true);
+  s += `let small = smax * 1e-10f;\n`;
+  // 1 − Σ |u[e]|² over the columns before: the residual² of unit vector e
+  const residual = `var res = 1.0f;\n${loop('k2', 0, 'k', `let xr = gr[perm[k2] * ${RU} + e];\nlet xi = gi[perm[k2] * ${RU} + e];\nres -= xr * xr + xi * xi;\n`)}`;
+  // g_j −= (g_j2ᴴ·g_j)·g_j2 over the columns before
+  const gs = loop(
+    'k2',
+    0,
+    'k',
+    `let j2 = perm[k2];
+var dr = 0.0f;
+var di = 0.0f;
+${loop('r', 0, R, `let xr = gr[j2 * ${RU} + r];\nlet xi = gi[j2 * ${RU} + r];\nlet yr = gr[j * ${RU} + r];\nlet yi = gi[j * ${RU} + r];\ndr += xr * yr + xi * yi;\ndi += xr * yi - xi * yr;\n`)}${loop(
+      'r',
+      0,
+      R,
+      `let xr = gr[j2 * ${RU} + r];\nlet xi = gi[j2 * ${RU} + r];\ngr[j * ${RU} + r] -= dr * xr - di * xi;\ngi[j * ${RU} + r] -= dr * xi + di * xr;\n`,
+    )}`,
+  );
+  s += loop(
+    'k',
+    0,
+    C,
+    `let j = perm[k];
+if (sig[j] > small) {
+  let inv = 1.0f / sig[j];
+${loop('r', 0, R, `gr[j * ${RU} + r] *= inv;\ngi[j * ${RU} + r] *= inv;\n`)}} else {
+  sig[j] = 0.0f;
+  var be = 0u;
+  var br = -1.0f;
+${loop('e', 0, R, `${residual}if (res > br) { br = res; be = e; }\n`)}${loop('r', 0, R, `gr[j * ${RU} + r] = select(0.0f, 1.0f, r == be);\ngi[j * ${RU} + r] = 0.0f;\n`)}${loop('gsp', 0, 2, gs)}${sqNorm('j', 'nj')}let inv = 1.0f / sqrt(nj);
+${loop('r', 0, R, `gr[j * ${RU} + r] *= inv;\ngi[j * ${RU} + r] *= inv;\n`)}}
+`,
+  );
+  s += loop('k', 0, k, `A[isg + k] = sig[perm[k]] / sc;\n`);
+  const put = (base: string, idx: string, re: string, im: string) => `A[${base} + (${idx}) * 2u] = ${re};\nA[${base} + (${idx}) * 2u + 1u] = ${im};\n`;
+  if (tall) {
+    // A·V = G: U[r, k] = g_j[r]; Vh[k, c] = conj(V[c, j])
+    s += loop(
+      'k',
+      0,
+      k,
+      `let j = perm[k];\n${loop('r', 0, m, put('iu', `r * ${U(k)} + k`, `gr[j * ${RU} + r]`, `gi[j * ${RU} + r]`))}${loop(
+        'c',
+        0,
+        n,
+        put('ivh', `k * ${U(n)} + c`, `vr[j * ${CU} + c]`, `-vi[j * ${CU} + c]`),
+      )}`,
+    );
+  } else {
+    // Aᴴ·V = G = Ũ·Σ, so A = V·Σ·Ũᴴ: U[r, k] = V[r, j]; Vh[k, c] = conj(ũ_j[c])
+    s += loop(
+      'k',
+      0,
+      k,
+      `let j = perm[k];\n${loop('r', 0, m, put('iu', `r * ${U(k)} + k`, `vr[j * ${CU} + r]`, `vi[j * ${CU} + r]`))}${loop(
+        'c',
+        0,
+        n,
+        put('ivh', `k * ${U(n)} + c`, `gr[j * ${RU} + c]`, `-gi[j * ${RU} + c]`),
+      )}`,
+    );
+  }
+  s += '}\n';
+  return { threads: batch, body: s, work: batch * Math.max(1, R) * Math.max(1, C) ** 2 * 32 };
+}
+
+// ---- LU: solve, inv, det ---------------------------------------------------------------------------
+
+/** `var or, oi` = 1 / (re + i·im) by Smith's method (no overflow in re² + im²). */
+const recip = (re: string, im: string, or: string, oi: string) => `var ${or} = 0.0f;
+var ${oi} = 0.0f;
+if (abs(${re}) >= abs(${im})) {
+  let t = ${im} / ${re};
+  let dd = ${re} + ${im} * t;
+  ${or} = 1.0f / dd;
+  ${oi} = -t / dd;
+} else {
+  let t = ${re} / ${im};
+  let dd = ${re} * t + ${im};
+  ${or} = t / dd;
+  ${oi} = -1.0f / dd;
+}
+`;
+
+/**
+ * Loads the complex n×n matrix at `base` into `wr`, `wi` scaled by `sc` (see the header) and factors
+ * P·(sc·A) = L·U in place (`piv`, `sgn`, `sing`, `bad`).
+ */
+function cluFactor(base: string, n: number): string {
+  const N = U(n);
+  return `var wr: array<f32, ${len(n * n)}>;
+var wi: array<f32, ${len(n * n)}>;
+var piv: array<u32, ${len(n)}>;
+var mx = 0.0f;
+var bad = false;
+${loop('z', 0, n * n, `let x = A[${base} + z * 2u];\nlet y = A[${base} + z * 2u + 1u];\nwr[z] = x;\nwi[z] = y;\n${note('x', 'y')}`)}${scaleFor}${loop(
+    'z',
+    0,
+    n * n,
+    'wr[z] = wr[z] * sc;\nwi[z] = wi[z] * sc;\n',
+  )}var sgn = 1.0f;
+var sing = false;
+${loop(
+  'k',
+  0,
+  n,
+  `var p = k;
+var best = wr[k * ${U(n + 1)}] * wr[k * ${U(n + 1)}] + wi[k * ${U(n + 1)}] * wi[k * ${U(n + 1)}];
+${loop('r', 'k + 1u', n, `let xr = wr[r * ${N} + k];\nlet xi = wi[r * ${N} + k];\nlet m2 = xr * xr + xi * xi;\nif (m2 > best) { best = m2; p = r; }\n`)}piv[k] = p;
+if (p != k) {
+  sgn = -sgn;
+${loop('c', 0, n, `  let tr = wr[k * ${N} + c];\n  let ti = wi[k * ${N} + c];\n  wr[k * ${N} + c] = wr[p * ${N} + c];\n  wi[k * ${N} + c] = wi[p * ${N} + c];\n  wr[p * ${N} + c] = tr;\n  wi[p * ${N} + c] = ti;\n`)}}
+let ur = wr[k * ${U(n + 1)}];
+let ui = wi[k * ${U(n + 1)}];
+if (ur == 0.0f && ui == 0.0f) { sing = true; continue; }
+${recip('ur', 'ui', 'ir', 'ii')}${loop(
+  'r',
+  'k + 1u',
+  n,
+  `let xr = wr[r * ${N} + k];
+let xi = wi[r * ${N} + k];
+let lr = xr * ir - xi * ii;
+let li = xr * ii + xi * ir;
+wr[r * ${N} + k] = lr;
+wi[r * ${N} + k] = li;
+${loop('c', 'k + 1u', n, `let yr = wr[k * ${N} + c];\nlet yi = wi[k * ${N} + c];\nwr[r * ${N} + c] -= lr * yr - li * yi;\nwi[r * ${N} + c] -= lr * yi + li * yr;\n`)}`,
+)}`,
+)}`;
+}
+
+/** `dr`, `di`: the reciprocals of U's diagonal (after cluFactor, when not singular). */
+const diagRecips = (n: number) => `var dr: array<f32, ${len(n)}>;
+var di: array<f32, ${len(n)}>;
+${loop('k', 0, n, `let ur = wr[k * ${U(n + 1)}];\nlet ui = wi[k * ${U(n + 1)}];\n${recip('ur', 'ui', 'ir', 'ii')}dr[k] = ir;\ndi[k] = ii;\n`)}`;
+
+/**
+ * Solves L·U·y = P·b for one complex right-hand side held in `yr`, `yi` (n long), in place: the
+ * interchanges, forward substitution with unit L, back substitution with U.
+ */
+function cluSolveColumn(n: number): string {
+  const N = U(n);
+  return `${loop('k', 0, n, `let p = piv[k];\nif (p != k) {\n  let tr = yr[k];\n  let ti = yi[k];\n  yr[k] = yr[p];\n  yi[k] = yi[p];\n  yr[p] = tr;\n  yi[p] = ti;\n}\n`)}${loop(
+    'r',
+    1,
+    n,
+    loop('c', 0, 'r', `let lr = wr[r * ${N} + c];\nlet li = wi[r * ${N} + c];\nyr[r] -= lr * yr[c] - li * yi[c];\nyi[r] -= lr * yi[c] + li * yr[c];\n`),
+  )}for (var rs = ${n - 1}i; rs >= 0; rs--) {
+  let r = u32(rs);
+${loop('c', 'r + 1u', n, `  let ur = wr[r * ${N} + c];\n  let ui = wi[r * ${N} + c];\n  yr[r] -= ur * yr[c] - ui * yi[c];\n  yi[r] -= ur * yi[c] + ui * yr[c];\n`)}  let xr = yr[r];
+  let xi = yi[r];
+  yr[r] = xr * dr[r] - xi * di[r];
+  yi[r] = xr * di[r] + xi * dr[r];
+}
+`;
+}
+
+function complexSolveWgsl({ ins: [a, b], outs: [x] }: WgslKernelArgs): WgslKernel {
+  const { batch, n } = cmatrix('solve', a, true);
+  const r = b.shape[b.shape.length - 2];
+  let s = `let ia = ${U(a.offset)} + i * ${U(2 * n * n)};\nlet ib = ${U(b.offset)} + i * ${U(2 * n * r)};\nlet ix = ${U(x.offset)} + i * ${U(2 * n * r)};\n`;
+  s += cluFactor('ia', n);
+  s += `if (bad || sing) {\n${fillNan('ix', 2 * n * r)}} else {\n${diagRecips(n)}var yr: array<f32, ${len(n)}>;\nvar yi: array<f32, ${len(n)}>;\n`;
+  // (sc·A)·Y = B, so X = sc·Y
+  s += loop(
+    'col',
+    0,
+    r,
+    `${loop('k', 0, n, `let o = ib + (k * ${U(r)} + col) * 2u;\nyr[k] = A[o];\nyi[k] = A[o + 1u];\n`)}${cluSolveColumn(n)}${loop(
+      'k',
+      0,
+      n,
+      `let o = ix + (k * ${U(r)} + col) * 2u;\nA[o] = yr[k] * sc;\nA[o + 1u] = yi[k] * sc;\n`,
+    )}`,
+  );
+  s += '}\n';
+  return { threads: batch, body: s, work: batch * Math.max(1, n) ** 2 * (n + r) * 4 };
+}
+
+function complexInvWgsl({ ins: [a], outs: [x] }: WgslKernelArgs): WgslKernel {
+  const { batch, n } = cmatrix('inv', a, true);
+  let s = `let ia = ${U(a.offset)} + i * ${U(2 * n * n)};\nlet ix = ${U(x.offset)} + i * ${U(2 * n * n)};\n`;
+  s += cluFactor('ia', n);
+  s += `var over = bad || sing;\nif (!over) {\n${diagRecips(n)}var yr: array<f32, ${len(n)}>;\nvar yi: array<f32, ${len(n)}>;\n`;
+  // inv(A) = sc·inv(sc·A)
+  s += loop(
+    'col',
+    0,
+    n,
+    `${loop('k', 0, n, 'yr[k] = select(0.0f, 1.0f, k == col);\nyi[k] = 0.0f;\n')}${cluSolveColumn(n)}${loop(
+      'k',
+      0,
+      n,
+      `let o = ix + (k * ${U(n)} + col) * 2u;
+let xr = yr[k] * sc;
+let xi = yi[k] * sc;
+if (!${finite('xr')} || !${finite('xi')}) { over = true; }
+A[o] = xr;
+A[o + 1u] = xi;
+`,
+    )}`,
+  );
+  s += `}\nif (over) {\n${fillNan('ix', 2 * n * n)}}\n`;
+  return { threads: batch, body: s, work: batch * Math.max(1, n) ** 3 * 8 };
+}
+
+function complexDetWgsl({ ins: [a], outs: [d] }: WgslKernelArgs): WgslKernel {
+  const { batch, n } = cmatrix('det', a, true);
+  let s = `let ia = ${U(a.offset)} + i * ${U(2 * n * n)};\n`;
+  s += cluFactor('ia', n);
+  // det(A) = sgn·Π pivots of sc·A, one factor 1/sc per pivot
+  s += `let unscale = 1.0f / sc;\nvar dre = sgn;\nvar dei = 0.0f;\n${loop(
+    'k',
+    0,
+    n,
+    `let ur = wr[k * ${U(n + 1)}] * unscale;\nlet ui = wi[k * ${U(n + 1)}] * unscale;\nlet nr = dre * ur - dei * ui;\ndei = dre * ui + dei * ur;\ndre = nr;\n`,
+  )}if (sing) { dre = 0.0f; dei = 0.0f; }
+if (bad) { dre = NAN_F; dei = NAN_F; }
+let od = ${U(d.offset)} + i * 2u;
+A[od] = select(dre, 0.0f, dre == 0.0f);
+A[od + 1u] = select(dei, 0.0f, dei == 0.0f);
+`;
+  return { threads: batch, body: s, work: batch * Math.max(1, n) ** 3 * 4 };
+}
+
+/** The WGSL generators of the complex linear-algebra kernels, by op name. */
+export const COMPLEX_LINALG_WGSL = {
+  complexEigh: complexEighWgsl,
+  complexSvd: complexSvdWgsl,
+  complexSolve: complexSolveWgsl,
+  complexInv: complexInvWgsl,
+  complexDet: complexDetWgsl,
+} as const;

@@ -1,0 +1,353 @@
+import { describe, expect, it } from 'vitest';
+import { compile } from '../src/autograd/compile.js';
+import { inputTensor } from '../src/autograd/jit.js';
+import type { Backend } from '../src/backends/backend.js';
+import { WEBGPU_LINALG_MAX_N } from '../src/backends/webgpu/linalg.js';
+import * as mg from '../src/index.js';
+import { noteSkip, requireWebGpu, webgpuForTests } from './helpers/webgpu.js';
+
+// The WGSL complex decompositions (src/backends/webgpu/complex-linalg.ts) on their own, on interleaved
+// real views [..., m, n, 2]: invariants (A·V = V·Λ, VᴴV = I, U·S·Vh = A, UᴴU = I, Vh·Vhᴴ = I, A·X = B,
+// A·A⁻¹ = I) and the values the CPU kernels give (eigenvalues, singular values, determinants), over
+// sizes 1..16, tall and wide matrices, batches, degenerate and failing inputs; then svdvals of a complex
+// batch end to end.
+//
+// Tolerances as webgpu-linalg.test.ts (float32, entries in [-1, 1)): residuals and orthonormality
+// ≤ TOL·n·4 (TOL = 2e-6, about 16 ulp); values against the CPU (float64 inside) ≤ TOL·n·4.
+
+const TOL = 2e-6;
+
+const { gpu, reason } = await webgpuForTests();
+if (!gpu) noteSkip('webgpu-complex.test.ts', reason);
+
+/** Runs `fn` on float32 inputs through a compiled plan on a backend. */
+async function run(b: Backend, inputs: readonly mg.Tensor[], fn: (...xs: mg.Tensor[]) => mg.Tensor[]): Promise<(Float32Array | Float64Array)[]> {
+  const ins = inputs.map((x) => inputTensor(x.shape, 'float32'));
+  const plan = compile(ins, fn(...ins));
+  const exe = b.compile(plan);
+  try {
+    inputs.forEach((x, i) => exe.write(i, x.dataSync()));
+    exe.run(1);
+    return await Promise.all(plan.outputs.map((_, o) => exe.read(o)));
+  } finally {
+    exe.dispose();
+  }
+}
+
+const cx = (x: mg.Tensor) => mg.viewAsComplex(x);
+const rand = (shape: number[], seed: number) => mg.random(shape, { seed, dtype: 'float32', low: -1, high: 1 });
+const f32 = (data: ArrayLike<number>, shape: readonly number[]) => mg.tensor(Float32Array.from(data), { shape });
+/** The real view of A + s·I for a complex view A [..., n, n, 2]. */
+function shiftView(a: mg.Tensor, s: number): mg.Tensor {
+  const n = a.shape[a.shape.length - 2];
+  const d = Float32Array.from(a.dataSync());
+  for (let o = 0; o < d.length; o += 2 * n * n) for (let j = 0; j < n; j++) d[o + 2 * (j * n + j)] += s;
+  return f32(d, a.shape);
+}
+
+/** Largest |x − y| over the arrays. */
+function maxDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  expect(x.length).toBe(y.length);
+  let d = 0;
+  for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
+  return Number.isNaN(d) ? Infinity : d;
+}
+
+// complex matrices in float64, interleaved (re, im), row-major
+/** Complex matrix k of a batch (2·rows·cols doubles). */
+const citem = (x: ArrayLike<number>, k: number, rows: number, cols: number) =>
+  Float64Array.from({ length: 2 * rows * cols }, (_, i) => x[2 * k * rows * cols + i]);
+/** Real vector k of a batch. */
+const ritem = (x: ArrayLike<number>, k: number, len: number) => Float64Array.from({ length: len }, (_, i) => x[k * len + i]);
+/** op(A)·op(B), op = adjoint where asked; op(A) is m×k, op(B) is k×n. */
+function cmm(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number, ha = false, hb = false) {
+  const c = new Float64Array(2 * m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let sr = 0;
+      let si = 0;
+      for (let p = 0; p < k; p++) {
+        const ia = ha ? 2 * (p * m + i) : 2 * (i * k + p);
+        const ib = hb ? 2 * (j * k + p) : 2 * (p * n + j);
+        const ar = a[ia];
+        const ai = ha ? -a[ia + 1] : a[ia + 1];
+        const br = b[ib];
+        const bi = hb ? -b[ib + 1] : b[ib + 1];
+        sr += ar * br - ai * bi;
+        si += ar * bi + ai * br;
+      }
+      c[2 * (i * n + j)] = sr;
+      c[2 * (i * n + j) + 1] = si;
+    }
+  return c;
+}
+const ceye = (n: number) => Float64Array.from({ length: 2 * n * n }, (_, i) => (i % 2 === 0 && (i / 2) % (n + 1) === 0 ? 1 : 0));
+/** Columns of the complex m×n `a` scaled by the real d. */
+const scaleCols = (a: ArrayLike<number>, d: ArrayLike<number>, m: number, n: number) =>
+  Float64Array.from({ length: 2 * m * n }, (_, i) => a[i] * d[(i >> 1) % n]);
+/** The Hermitian matrix eigh sees: the lower triangle, the diagonal's imaginary part dropped. */
+function hermLower(a: ArrayLike<number>, n: number) {
+  const h = new Float64Array(2 * n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      const re = a[2 * (i * n + j)];
+      const im = i === j ? 0 : a[2 * (i * n + j) + 1];
+      h[2 * (i * n + j)] = re;
+      h[2 * (i * n + j) + 1] = im;
+      h[2 * (j * n + i)] = re;
+      h[2 * (j * n + i) + 1] = -im;
+    }
+  return h;
+}
+/** Eigh's gauge: some component of column j is real, positive and of the largest modulus. */
+function expectGauge(v: ArrayLike<number>, n: number) {
+  for (let j = 0; j < n; j++) {
+    let mx = 0;
+    let realMax = -Infinity;
+    for (let r = 0; r < n; r++) {
+      const re = v[2 * (r * n + j)];
+      const im = v[2 * (r * n + j) + 1];
+      mx = Math.max(mx, Math.hypot(re, im));
+      if (im === 0 && re > 0) realMax = Math.max(realMax, re);
+    }
+    expect(realMax, `column ${j}`).toBeGreaterThanOrEqual(mx - 1e-6);
+  }
+}
+/** A random n×n unitary matrix (Gram–Schmidt, float64). */
+function unitary(n: number, seed: number): Float64Array {
+  const x = mg.random([n, n, 2], { seed, dtype: 'float64', low: -1, high: 1 }).dataSync();
+  const q = Float64Array.from(x);
+  for (let j = 0; j < n; j++) {
+    for (let pass = 0; pass < 2; pass++)
+      for (let l = 0; l < j; l++) {
+        let dr = 0;
+        let di = 0;
+        for (let r = 0; r < n; r++) {
+          const [ar, ai, br, bi] = [q[2 * (r * n + l)], q[2 * (r * n + l) + 1], q[2 * (r * n + j)], q[2 * (r * n + j) + 1]];
+          dr += ar * br + ai * bi;
+          di += ar * bi - ai * br;
+        }
+        for (let r = 0; r < n; r++) {
+          const [ar, ai] = [q[2 * (r * n + l)], q[2 * (r * n + l) + 1]];
+          q[2 * (r * n + j)] -= dr * ar - di * ai;
+          q[2 * (r * n + j) + 1] -= dr * ai + di * ar;
+        }
+      }
+    let nn = 0;
+    for (let r = 0; r < n; r++) nn += q[2 * (r * n + j)] ** 2 + q[2 * (r * n + j) + 1] ** 2;
+    for (let r = 0; r < n; r++) {
+      q[2 * (r * n + j)] /= Math.sqrt(nn);
+      q[2 * (r * n + j) + 1] /= Math.sqrt(nn);
+    }
+  }
+  return q;
+}
+
+const eighOf = (a: mg.Tensor) => {
+  const r = mg.linalg.eigh(cx(a));
+  return [r.values, r.vectors.view];
+};
+const svdOf = (a: mg.Tensor) => {
+  const r = mg.linalg.svd(cx(a));
+  return [r.U.view, r.S, r.Vh.view];
+};
+
+/** Checks eigh's outputs of item k against the Hermitian matrix read from the lower triangle of `a`. */
+function checkEigh(a: ArrayLike<number>, L: ArrayLike<number>, V: ArrayLike<number>, k: number, n: number, tol: number) {
+  const h = hermLower(citem(a, k, n, n), n);
+  const v = citem(V, k, n, n);
+  const lam = ritem(L, k, n);
+  expect(maxDiff(cmm(h, v, n, n, n), scaleCols(v, lam, n, n))).toBeLessThan(tol);
+  expect(maxDiff(cmm(v, v, n, n, n, true), ceye(n))).toBeLessThan(tol);
+  for (let j = 1; j < n; j++) expect(lam[j]).toBeGreaterThanOrEqual(lam[j - 1]);
+  expectGauge(v, n);
+}
+
+/** Checks svd's outputs of item b: U·S·Vh = A, UᴴU = I, Vh·Vhᴴ = I, S descending and ≥ 0. */
+function checkSvd(a: ArrayLike<number>, U: ArrayLike<number>, S: ArrayLike<number>, Vh: ArrayLike<number>, b: number, m: number, n: number, tol: number) {
+  const k = Math.min(m, n);
+  const u = citem(U, b, m, k);
+  const s = ritem(S, b, k);
+  const vh = citem(Vh, b, k, n);
+  const scale = Math.max(1, s[0] ?? 0);
+  expect(maxDiff(cmm(scaleCols(u, s, m, k), vh, m, k, n), citem(a, b, m, n))).toBeLessThan(tol * scale);
+  expect(maxDiff(cmm(u, u, k, m, k, true), ceye(k))).toBeLessThan(tol);
+  expect(maxDiff(cmm(vh, vh, k, n, k, false, true), ceye(k))).toBeLessThan(tol);
+  for (let j = 0; j < k; j++) expect(s[j]).toBeGreaterThanOrEqual(0);
+  for (let j = 1; j < k; j++) expect(s[j]).toBeLessThanOrEqual(s[j - 1]);
+}
+
+const SIZES = [1, 2, 3, 4, 5, 8, 16];
+const B = 3;
+
+describe.skipIf(!gpu)('webgpu complex linalg: invariants and CPU parity (float32)', () => {
+  it.runIf(requireWebGpu)('has an adapter', () => expect(gpu, reason).not.toBeNull());
+
+  for (const n of SIZES) {
+    it(`eigh ${B}×${n}×${n} (lower triangle): A·V = V·Λ, VᴴV = I, ascending, gauge, values = CPU`, async () => {
+      // a general complex matrix: only its lower triangle (real diagonal) counts
+      const A = rand([B, n, n, 2], 300 + n);
+      const [L, V] = await run(gpu!, [A], eighOf);
+      const [Lc] = await run(mg.cpu, [A], (a) => [mg.linalg.eigvalsh(cx(a))]);
+      const tol = TOL * n * 4;
+      expect(maxDiff(L, Lc)).toBeLessThan(tol);
+      for (let k = 0; k < B; k++) checkEigh(A.dataSync(), L, V, k, n, tol);
+    });
+  }
+
+  const svdShapes = [
+    [1, 1],
+    [2, 2],
+    [3, 3],
+    [5, 3],
+    [3, 5],
+    [8, 8],
+    [16, 7],
+    [6, 16],
+    [16, 16],
+  ];
+  for (const [m, n] of svdShapes) {
+    it(`svd ${B}×${m}×${n}: U·S·Vh = A, orthonormal factors, descending, values = CPU`, async () => {
+      const A = rand([B, m, n, 2], 400 + m * 100 + n);
+      const [U, S, Vh] = await run(gpu!, [A], svdOf);
+      const [Sc] = await run(mg.cpu, [A], (a) => [mg.linalg.svdvals(cx(a))]);
+      const tol = TOL * Math.max(m, n) * 4;
+      expect(maxDiff(S, Sc)).toBeLessThan(tol);
+      for (let b = 0; b < B; b++) checkSvd(A.dataSync(), U, S, Vh, b, m, n, tol);
+    });
+  }
+
+  it(`the largest size (${WEBGPU_LINALG_MAX_N}×${WEBGPU_LINALG_MAX_N}): eigh and svd`, async () => {
+    const n = WEBGPU_LINALG_MAX_N;
+    const A = rand([1, n, n, 2], 77);
+    const [L, V, U, S, Vh] = await run(gpu!, [A], (a) => [...eighOf(a), ...svdOf(a)]);
+    const [Lc, Sc] = await run(mg.cpu, [A], (a) => [mg.linalg.eigvalsh(cx(a)), mg.linalg.svdvals(cx(a))]);
+    const tol = TOL * n * 4;
+    expect(maxDiff(L, Lc)).toBeLessThan(tol);
+    expect(maxDiff(S, Sc)).toBeLessThan(tol);
+    checkEigh(A.dataSync(), L, V, 0, n, tol);
+    checkSvd(A.dataSync(), U, S, Vh, 0, n, n, tol);
+  });
+
+  it('svd of rank-deficient, zero and identity matrices completes orthonormal singular vectors', async () => {
+    // rank 1: x·yᵀ with complex x (5) and y (3), and its transpose; all zeros; the identity
+    const x = [
+      [1, 0.5],
+      [-2, 0],
+      [0.5, -1],
+      [3, 0.25],
+      [1, 1],
+    ];
+    // y has a zero entry: an exactly zero column (row) of A, completed by complex Gram–Schmidt
+    const y = [
+      [2, -1],
+      [0, 0],
+      [-1, 0.5],
+    ];
+    const outer = (p: number[][], q: number[][]) =>
+      p.flatMap(([pr, pi]) => q.flatMap(([qr, qi]) => [pr * qr - pi * qi, pr * qi + pi * qr]));
+    const cases = [
+      f32(outer(x, y), [5, 3, 2]),
+      f32(outer(y, x), [3, 5, 2]),
+      mg.zeros([4, 3, 2], { dtype: 'float32' }),
+      f32(ceye(4), [4, 4, 2]),
+    ];
+    for (const A of cases) {
+      const [m, n] = A.shape;
+      const k = Math.min(m, n);
+      const [U, S, Vh] = await run(gpu!, [A], svdOf);
+      const scale = Math.max(1, S[0]);
+      const rank = A === cases[3] ? 4 : A === cases[2] ? 0 : 1;
+      for (let j = rank; j < k; j++) expect(S[j]).toBeLessThan(1e-5 * scale);
+      checkSvd(A.dataSync(), U, S, Vh, 0, m, n, 1e-5);
+    }
+  });
+
+  it('eigh of the identity and of a matrix with a double eigenvalue is orthonormal', async () => {
+    const n = 3;
+    const q = unitary(n, 5);
+    const D = cmm(scaleCols(q, [2, 2, -1], n, n), q, n, n, n, false, true);
+    for (const A of [f32(ceye(4), [4, 4, 2]), f32(D, [n, n, 2])]) {
+      const nn = A.shape[0];
+      const [L, V] = await run(gpu!, [A], eighOf);
+      checkEigh(A.dataSync(), L, V, 0, nn, 1e-5);
+    }
+  });
+
+  for (const n of SIZES) {
+    it(`solve, inv, det ${B}×${n}×${n} (complex LU, partial pivoting): residuals and CPU parity`, async () => {
+      const A = shiftView(rand([B, n, n, 2], 500 + n), 2);
+      const Bm = rand([B, n, 2, 2], 600 + n);
+      const go = (b: Backend) =>
+        run(b, [A, Bm], (a, rhs) => [mg.linalg.solve(cx(a), cx(rhs)).view, mg.linalg.inv(cx(a)).view, mg.linalg.det(cx(a)).view]);
+      const [X, Ai, D] = await go(gpu!);
+      const [, , Dc] = await go(mg.cpu);
+      const tol = TOL * n * 4;
+      for (let b = 0; b < B; b++) {
+        const a = citem(A.dataSync(), b, n, n);
+        expect(maxDiff(cmm(a, citem(X, b, n, 2), n, n, 2), citem(Bm.dataSync(), b, n, 2))).toBeLessThan(tol);
+        expect(maxDiff(cmm(a, citem(Ai, b, n, n), n, n, n), ceye(n))).toBeLessThan(tol);
+        const err = Math.hypot(D[2 * b] - Dc[2 * b], D[2 * b + 1] - Dc[2 * b + 1]);
+        expect(err).toBeLessThanOrEqual(tol * Math.hypot(Dc[2 * b], Dc[2 * b + 1]));
+      }
+    });
+  }
+
+  it('singular items: solve and inv NaN, det exactly 0, the other item computed; as the CPU', async () => {
+    // item 0: [[1+i, 2+2i], [2+2i, 4+4i]] (exactly singular in float32 too); item 1: [[2, i], [0, 1−i]]
+    const A = f32([1, 1, 2, 2, 2, 2, 4, 4, 2, 0, 0, 1, 0, 0, 1, -1], [2, 2, 2, 2]);
+    const go = (b: Backend) => run(b, [A], (a) => [mg.linalg.inv(cx(a)).view, mg.linalg.solve(cx(a), cx(a)).view, mg.linalg.det(cx(a)).view]);
+    const [Ai, X, D] = await go(gpu!);
+    const [Aic, Xc, Dc] = await go(mg.cpu);
+    expect([...Ai.slice(0, 8), ...X.slice(0, 8)].every(Number.isNaN)).toBe(true);
+    expect([...D]).toEqual([0, 0, 2, -2]);
+    expect([...D]).toEqual([...Dc]);
+    expect(maxDiff(Ai.slice(8), Aic.slice(8))).toBeLessThan(1e-6);
+    expect(maxDiff(X.slice(8), Xc.slice(8))).toBeLessThan(1e-6);
+  });
+
+  it('a NaN input fails only its own item, every op (eigh: a NaN in the lower triangle)', async () => {
+    const n = 3;
+    const good = shiftView(rand([1, n, n, 2], 9), 2).dataSync();
+    const data = new Float32Array(4 * n * n);
+    data.set(good, 0);
+    data.set(good, 2 * n * n);
+    data[2 * (2 * n + 0) + 1] = Number.NaN; // item 0, entry (2, 0), imaginary part
+    const A = f32(data, [2, n, n, 2]);
+    const go = (b: Backend) =>
+      run(b, [A], (a) => [...eighOf(a), ...svdOf(a), mg.linalg.solve(cx(a), cx(a)).view, mg.linalg.inv(cx(a)).view, mg.linalg.det(cx(a)).view]);
+    const got = await go(gpu!);
+    const want = await go(mg.cpu);
+    got.forEach((g, o) => {
+      const half = g.length / 2;
+      expect([...g.slice(0, half)].every(Number.isNaN), `output ${o}, item 0`).toBe(true);
+      expect([...g.slice(half)].every(Number.isFinite), `output ${o}, item 1`).toBe(true);
+    });
+    // gauge-free outputs of item 1 agree with the CPU: eigenvalues, singular values, X, inverse, det
+    for (const o of [0, 3, 5, 6, 7]) expect(maxDiff(got[o].slice(got[o].length / 2), want[o].slice(want[o].length / 2)), `output ${o}`).toBeLessThan(1e-5);
+    checkEigh(A.dataSync(), got[0], got[1], 1, n, 1e-5);
+    checkSvd(A.dataSync(), got[2], got[3], got[4], 1, n, n, 1e-5);
+    // a NaN in the upper triangle is not read by eigh
+    const upper = Float32Array.from(good);
+    upper[2 * (0 * n + 2)] = Number.NaN;
+    const [L] = await run(gpu!, [f32(upper, [1, n, n, 2])], (a) => [mg.linalg.eigvalsh(cx(a))]);
+    expect([...L].every(Number.isFinite)).toBe(true);
+  });
+
+  it(`complex matrices larger than ${WEBGPU_LINALG_MAX_N}×${WEBGPU_LINALG_MAX_N} are refused with a clear error`, () => {
+    const x = inputTensor([WEBGPU_LINALG_MAX_N + 1, WEBGPU_LINALG_MAX_N + 1, 2], 'float32');
+    expect(() => gpu!.compile(compile([x], [mg.linalg.eigvalsh(cx(x))]))).toThrow(/linalg\.eigh runs complex matrices up to 32×32.*CPU backend/);
+    expect(() => gpu!.compile(compile([x], [mg.linalg.inv(cx(x)).view]))).toThrow(/linalg\.inv runs complex matrices up to 32×32/);
+  });
+
+  it('end to end: svdvals of a random complex64 batch in a compiled plan matches the CPU backend', async () => {
+    const X = rand([64, 6, 6, 2], 1234);
+    const t0 = performance.now();
+    const [S] = await run(gpu!, [X], (x) => [mg.linalg.svdvals(mg.viewAsComplex(x))]);
+    const t1 = performance.now();
+    const [Sc] = await run(mg.cpu, [X], (x) => [mg.linalg.svdvals(mg.viewAsComplex(x))]);
+    console.info(`[webgpu-complex] 64×6×6 complex svdvals: webgpu ${(t1 - t0).toFixed(0)} ms (incl. compile)`);
+    expect(S.length).toBe(64 * 6);
+    expect(maxDiff(S, Sc)).toBeLessThan(TOL * 6 * 4);
+  });
+});
