@@ -111,6 +111,16 @@ export const CASES: Record<OpName, Case[]> = {
       mg.minimum,
     ),
   ],
+  atan2: [
+    c(
+      'all quadrants, broadcast',
+      [
+        [3, 4],
+        [4],
+      ],
+      mg.atan2,
+    ),
+  ],
   gt: [
     c(
       'mask times x',

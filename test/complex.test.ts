@@ -66,6 +66,16 @@ function run(c: Case, xs: AnyTensor[]): AnyTensor[] {
       return [mg.exp(a)];
     case 'reciprocal':
       return [mg.reciprocal(a)];
+    case 'log':
+      return [mg.log(a)];
+    case 'sqrt':
+      return [mg.sqrt(a)];
+    case 'pow-2.5':
+      return [mg.pow(a, 2.5)];
+    case 'pow-3':
+      return [mg.pow(a, 3)];
+    case 'angle':
+      return [mg.angle(a)];
     case 'sum':
       return [mg.sum(a)];
     case 'mean':
@@ -185,6 +195,9 @@ describe('gradcheck in complex128 (real views, re and im perturbed apart)', () =
     ['abs', (x) => mg.abs(x), [a]],
     ['square, exp', (x) => mg.exp(mg.square(x)), [a]],
     ['reciprocal', (x) => mg.reciprocal(mg.add(x, 2)), [a]],
+    ['log, angle (off the branch cut)', (x) => [mg.log(mg.add(x, 3)), mg.angle(mg.add(x, 3))], [a]],
+    ['sqrt on both half planes', (x) => mg.sqrt(mg.add(x, mg.tensor([[-3], [3], [-3]]))), [a]],
+    ['pow: integer, negative, fractional', (x) => [mg.pow(x, 3), mg.pow(mg.add(x, 2), -2), mg.pow(mg.add(x, 3), 0.7)], [a]],
     ['matmul (complex @ complex, real @ complex)', (x, y) => [mg.matmul(x, mg.adjoint(y)), mg.matmul(mg.transpose(r.reshape([4, 1])), mg.transpose(y))], [a, b]],
     ['sum, mean, keepdims', (x) => [mg.sum(x, 0), mg.mean(x, -1, true), mg.sum(x)], [a]],
     ['reshape, slice, concat', (x, y) => mg.concat([mg.slice(mg.reshape(x, [4, 3]), [1, 0], [2, -1]), mg.reshape(y, [4, 3])], 0), [a, b]],
@@ -230,6 +243,15 @@ describe('complex tensors', () => {
     expect(Math.abs(power - 1)).toBeLessThan(0.05);
   });
 
+  it('sqrt, log and pow take the principal branch (like torch)', () => {
+    const z = mg.complexTensor({ re: [-4, 3, -3, -3, 0], im: [0, 4, 4, -4, 2] });
+    const r = mg.sqrt(z).arraySync() as { re: number[]; im: number[] };
+    expect(r.re.map((v) => +v.toFixed(12))).toEqual([0, 2, 1, 1, 1]);
+    expect(r.im.map((v) => +v.toFixed(12))).toEqual([2, 1, 2, -2, 1]);
+    expect(mg.log(mg.complexTensor({ re: [-1], im: [0] })).item().im).toBeCloseTo(Math.PI, 14);
+    expect(mg.pow(mg.complexTensor({ re: [0], im: [1] }), 2).item()).toEqual({ re: -1, im: 0 });
+  });
+
   it('abs has gradient 0 at 0 (like torch)', () => {
     const g = mg.grad((z: ComplexTensor) => mg.sum(mg.abs(z)))(mg.complexTensor({ re: [0, 3], im: [0, 4] }));
     expect(Array.from(g.dataSync(), (v) => Math.round(v * 1e12) / 1e12)).toEqual([0, 0, 0.6, 0.8]);
@@ -267,7 +289,8 @@ describe('complex tensors', () => {
 
   it('errors name the op and the dtypes', () => {
     const z = cx([2, 2], 1);
-    expect(() => mg.log(z as never)).toThrow(/log: not defined for complex tensors \(got complex128 \[2, 2\]\)/);
+    expect(() => mg.sign(z as never)).toThrow(/sign: not defined for complex tensors \(got complex128 \[2, 2\]\)/);
+    expect(() => mg.atan2(z, z)).toThrow(/atan2: not defined for complex/);
     expect(() => mg.maximum(z, 1)).toThrow(/maximum: not defined for complex/);
     expect(() => mg.add(z, mg.tensor([1, 2], { dtype: 'float32' }))).toThrow(/add: a complex128 operand meets a float32 one/);
     expect(() => mg.add(z, z.cast('complex64'))).toThrow(/add: inputs have different dtypes \(complex128, complex64\)/);

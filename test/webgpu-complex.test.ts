@@ -350,4 +350,26 @@ describe.skipIf(!gpu)('webgpu complex linalg: invariants and CPU parity (float32
     expect(S.length).toBe(64 * 6);
     expect(maxDiff(S, Sc)).toBeLessThan(TOL * 6 * 4);
   });
+
+  it('end to end: complex elementwise ops, matmul and their gradients run on WebGPU like on the CPU', async () => {
+    const Z = rand([3, 4, 4, 2], 77);
+    const W = rand([4, 4, 2], 78);
+    const f = (z: mg.Tensor, w: mg.Tensor) => {
+      const loss = (a: mg.Tensor, b: mg.Tensor) => {
+        const A = mg.viewAsComplex(a);
+        const B = mg.viewAsComplex(b);
+        const C = mg.matmul(mg.mul(mg.exp(A), mg.conj(B)), mg.adjoint(B));
+        const D = mg.div(mg.sqrt(mg.add(C, 3)), mg.add(mg.log(mg.add(A, 3)), 2));
+        return mg.sum(mg.abs(D));
+      };
+      const { value, grads } = mg.valueAndGrad(loss)(z, w);
+      return [value, ...grads];
+    };
+    const got = await run(gpu!, [Z, W], f);
+    const want = await run(mg.cpu, [Z, W], f);
+    got.forEach((g, i) => {
+      const scale = Math.max(1, ...Array.from(want[i], Math.abs));
+      expect(maxDiff(g, want[i]) / scale).toBeLessThan(1e-5);
+    });
+  });
 });

@@ -64,6 +64,8 @@ export const mul = binary('mul', C.mul);
 export const div = binary('div', C.div);
 export const maximum = binary('maximum');
 export const minimum = binary('minimum');
+/** atan2(y, x), elementwise (the angle of the point (x, y)). */
+export const atan2 = binary('atan2');
 export const gt = binary('gt');
 export const ge = binary('ge');
 export const lt = binary('lt');
@@ -81,8 +83,8 @@ export const identity = unary('identity');
 export const exp = unary('exp', C.exp);
 export const sin = unary('sin');
 export const cos = unary('cos');
-export const log = unary('log');
-export const sqrt = unary('sqrt');
+export const log = unary('log', C.log);
+export const sqrt = unary('sqrt', C.sqrt);
 /** |x|; for a complex tensor the (real) modulus. */
 export function abs(x: AnyTensor): Tensor {
   return x instanceof ComplexTensor ? C.abs(x) : one('abs', [need('abs', x)]);
@@ -93,9 +95,11 @@ export const transpose = unary('transpose', C.transpose);
 export const diag = unary('diag', C.diag);
 export const trace = unary('trace', C.trace);
 
-export function pow(x: Tensor, exponent: number): Tensor {
+export function pow(x: Tensor, exponent: number): Tensor;
+export function pow(x: ComplexTensor, exponent: number): ComplexTensor;
+export function pow(x: AnyTensor, exponent: number): AnyTensor {
   if (typeof exponent !== 'number') throw new MatgradError('pow: the exponent must be a number');
-  return one('pow', [need('pow', x)], { exponent });
+  return x instanceof ComplexTensor ? C.pow(x, exponent) : one('pow', [need('pow', x)], { exponent });
 }
 export function cast(x: Tensor, dtype: DType): Tensor;
 export function cast(x: ComplexTensor, dtype: ComplexDType): ComplexTensor;
@@ -203,6 +207,7 @@ export function materialize(t: Tensor): Tensor {
 // complex numbers: creation, parts, conjugation (see complex.ts)
 export {
   adjoint,
+  angle,
   type AnyLike,
   type AnyTensor,
   complex,

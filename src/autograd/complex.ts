@@ -121,6 +121,15 @@ export class ComplexTensor {
   exp(): ComplexTensor {
     return exp(this);
   }
+  log(): ComplexTensor {
+    return log(this);
+  }
+  sqrt(): ComplexTensor {
+    return sqrt(this);
+  }
+  pow(p: number): ComplexTensor {
+    return pow(this, p);
+  }
   matmul(b: AnyTensor): ComplexTensor {
     return matmul(this, b);
   }
@@ -291,6 +300,36 @@ export function exp(z: ComplexTensor): ComplexTensor {
   need('exp', z);
   const r = F.exp(z.re);
   return make(F.mul(r, F.cos(z.im)), F.mul(r, F.sin(z.im)));
+}
+/** The argument arg z in (−π, π] (torch.angle); for a real tensor 0 or π. */
+export function angle(z: AnyTensor): Tensor {
+  return z instanceof ComplexTensor ? F.atan2(z.im, z.re) : F.where(F.lt(z, 0), Math.PI, F.mul(z, 0));
+}
+/** Principal logarithm: log|z| + i·arg z (branch cut along the negative real axis, like torch). */
+export function log(z: ComplexTensor): ComplexTensor {
+  need('log', z);
+  return make(F.mul(F.log(F.add(F.square(z.re), F.square(z.im))), 0.5), F.atan2(z.im, z.re));
+}
+/** Principal square root (Re ≥ 0), without the cancellation of exp(log(z)/2). */
+export function sqrt(z: ComplexTensor): ComplexTensor {
+  need('sqrt', z);
+  const ax = F.abs(z.re);
+  const s = F.sqrt(F.mul(F.add(abs(z), ax), 0.5)); // |Re| or |Im| of the root, whichever is larger
+  const t = F.div(z.im, F.mul(s, 2)); // the other one, signed like Im z
+  const right = F.ge(z.re, 0);
+  return make(F.where(right, s, F.abs(t)), F.where(right, t, F.where(F.lt(z.im, 0), F.neg(s), s)));
+}
+/** z^p: repeated products for small integer p (exact, like the real pow), else exp(p·log z). */
+export function pow(z: ComplexTensor, p: number): ComplexTensor {
+  need('pow', z);
+  if (Number.isInteger(p) && Math.abs(p) <= 8) {
+    if (p === 0) return make(F.add(F.mul(z.re, 0), 1), F.mul(z.im, 0));
+    let y = z;
+    for (let k = 1; k < Math.abs(p); k++) y = mul(y, z);
+    return p > 0 ? y : reciprocal(y);
+  }
+  const w = log(z);
+  return exp(make(F.mul(w.re, p), F.mul(w.im, p)));
 }
 export function where(cond: TensorLike, a: AnyLike, b: AnyLike): ComplexTensor {
   const [ar, ai, br, bi] = operands('where', a, b);

@@ -144,6 +144,7 @@ export type OpName =
   | 'div'
   | 'maximum'
   | 'minimum'
+  | 'atan2'
   | 'gt'
   | 'ge'
   | 'lt'
@@ -225,6 +226,15 @@ export const OPS: { readonly [K in OpName]: OpDef } = {
     ([g], { inputs: [a, b] }) => {
       const toA = F.add(F.lt(a, b), F.mul(F.eq(a, b), 0.5));
       return [unbroadcast(F.mul(g!, toA), a.shape), unbroadcast(F.mul(g!, F.sub(1, toA)), b.shape)];
+    },
+  ),
+  // atan2(y, x): the angle of (x, y), like Math.atan2 / torch.atan2
+  atan2: elementwise(
+    2,
+    ([y, x]) => `Math.atan2(${y}, ${x})`,
+    ([g], { inputs: [y, x] }) => {
+      const r2 = F.add(F.square(x), F.square(y));
+      return [unbroadcast(F.div(F.mul(g!, x), r2), y.shape), unbroadcast(F.neg(F.div(F.mul(g!, y), r2)), x.shape)];
     },
   ),
   gt: compare((a, b) => `${a} > ${b}`),

@@ -357,8 +357,28 @@ const SINCOS = `fn mg_sincos(x: f32, shift: i32) -> f32 {
   return -c;
 }
 `;
+/**
+ * atan2 to a few ulp (WGSL's builtin promises only 4096 ulp): octant reduction to |t| ≤ tan(π/8), then
+ * the Taylor series of atan through t¹⁵ (remainder below t¹⁷/17 ≈ 2e-8).
+ */
+const ATAN2 = `fn mg_atan2(y: f32, x: f32) -> f32 {
+  let ax = abs(x);
+  let ay = abs(y);
+  let hi = max(ax, ay);
+  let a = select(min(ax, ay) / hi, 0.0f, hi == 0.0f);
+  let big = a > 0.41421356f;
+  let t = select(a, (a - 1.0f) / (a + 1.0f), big);
+  let z = t * t;
+  var r = t + t * z * (-0.33333333f + z * (0.2f + z * (-0.14285714f + z * (0.11111111f + z * (-0.090909091f + z * (0.076923077f + z * -0.066666667f))))));
+  r = select(r, 0.78539816f + r, big);
+  r = select(r, 1.5707963f - r, ay > ax);
+  r = select(r, 3.1415927f - r, x < 0.0f);
+  return select(r, -r, y < 0.0f);
+}
+`;
 /** Helper functions a shader body may call, added when it does. */
-const helpers = (body: string) => (body.includes('rmax(') ? RMAX : '') + (body.includes('mg_sincos(') ? SINCOS : '');
+const helpers = (body: string) =>
+  (body.includes('rmax(') ? RMAX : '') + (body.includes('mg_sincos(') ? SINCOS : '') + (body.includes('mg_atan2(') ? ATAN2 : '');
 const indent = (s: string) => s.replace(/^(?=.)/gm, '  ');
 
 type Red = ReducePiece['reductions'][number];

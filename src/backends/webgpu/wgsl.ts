@@ -81,6 +81,7 @@ export const WGSL_ELEMENTWISE: { readonly [K in ElementwiseOpName]: WgslElementw
   div: ([a, b]) => `(${a} / ${b})`,
   maximum: ([a, b]) => `max(${a}, ${b})`,
   minimum: ([a, b]) => `min(${a}, ${b})`,
+  atan2: ([y, x]) => `mg_atan2(${y}, ${x})`,
   gt: cmp('>'),
   ge: cmp('>='),
   lt: cmp('<'),
