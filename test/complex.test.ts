@@ -205,6 +205,7 @@ describe('gradcheck in complex128 (real views, re and im perturbed apart)', () =
     ['where', (x, y) => mg.where(mg.gt(r, 0.5), x, y), [a, b]],
     ['mse', (x, y) => mg.mse(x, y), [a, b]],
     ['broadcastTo', (x) => mg.broadcastTo(x, [2, 3, 4]), [a]],
+    ['complex(re, im) from reals, viewAsReal', (x, y) => mg.viewAsReal(mg.mul(mg.complex(x as unknown as Tensor, y as unknown as Tensor), a)), [r, mg.random([3, 1], { seed: 6 })]],
   ];
   for (const [name, fn, inputs] of cases) it(name, () => check(fn, inputs));
 });
@@ -344,5 +345,104 @@ describe('optimizers on a complex parameter match torch.optim (which steps its r
     expect(r.status).toBe('converged');
     expect(r.params.Z).toBeInstanceOf(mg.ComplexTensor);
     expect(mg.max(mg.abs(mg.sub(r.params.Z, target))).item()).toBeLessThan(1e-6);
+  });
+});
+
+// Degenerate inputs (as test/linalg.test.ts for real matrices): repeated eigen/singular values,
+// rank deficiency and the zero matrix give finite outputs and gradients; losses invariant to the
+// basis inside each degenerate cluster (projectors onto whole clusters, symmetric functions of the
+// values, U·diag(c)·Vh with c constant per cluster) match finite differences exactly.
+describe('degenerate complex decompositions', () => {
+  /** A fixed unitary n×n matrix: complex Householder reflections of fixed vectors. */
+  const unitary = (n: number, salt: number): ComplexTensor => {
+    let Q = mg.complex(mg.eye(n), mg.zeros([n, n]));
+    for (let r = 0; r < 3; r++) {
+      const f = (k: number) => Array.from({ length: n }, (_, i) => [Math.sin(1 + salt + 2.3 * r + 1.7 * i * (r + 1) + k)]);
+      const v = mg.complexTensor({ re: f(0), im: f(0.5) });
+      const vv = mg.real(mg.matmul(mg.adjoint(v), v)).item();
+      Q = mg.matmul(Q, mg.sub(mg.eye(n), mg.mul(mg.matmul(v, mg.adjoint(v)), 2 / vv)));
+    }
+    return Q;
+  };
+  const scaleCols = (Z: ComplexTensor, d: number[] | Tensor) => mg.mul(Z, mg.reshape(d instanceof mg.Tensor ? d : mg.tensor(d), [1, -1]));
+  const spectral = (d: number[], salt = 0) => {
+    const Q = unitary(d.length, salt);
+    return mg.matmul(scaleCols(Q, d), mg.adjoint(Q));
+  };
+  const withSingularValues = (m: number, n: number, s: number[]) => {
+    const k = s.length;
+    const U = mg.slice(unitary(m, 1), [0, 0], [m, k]);
+    const V = mg.slice(unitary(n, 2), [0, 0], [n, k]);
+    return mg.matmul(scaleCols(U, s), mg.adjoint(V));
+  };
+  const herm = (z: ComplexTensor) => mg.mul(mg.add(z, mg.adjoint(z)), 0.5);
+  const W = (n: number, seed: number) => mg.randomComplex([n, n], { seed });
+  /** Re Σ conj(W)∘Z: a real loss of a complex matrix. */
+  const pair = (Wt: ComplexTensor, Z: ComplexTensor) => mg.sum(mg.real(mg.mul(mg.conj(Wt), Z)));
+  const finite = (t: AnyTensor) => Array.from(t.dataSync()).every(Number.isFinite);
+  const exact = (f: (z: ComplexTensor) => Tensor, z: ComplexTensor, label: string) => {
+    expect(finite(mg.grad(f)(z)), `${label}: gradient is finite`).toBe(true);
+    const r = mg.gradcheck(f as (...xs: AnyTensor[]) => Tensor, [z], { eps: 1e-6, atol: 1e-7, rtol: 1e-6 });
+    expect(r.failures, `${label}: max error ${r.maxError}`).toEqual([]);
+  };
+
+  const eighCases: [string, () => ComplexTensor, number[]][] = [
+    ['A = I', () => mg.complex(mg.eye(4), mg.zeros([4, 4])), [1, 1, 1, 1]],
+    ['repeated pair', () => spectral([1, 1, 3, 5]), [1, 1, 0, 0]],
+    ['triple', () => spectral([2, 2, 2, -1], 5), [0, 1, 1, 1]],
+  ];
+  for (const [name, make, sel] of eighCases) {
+    it(`eigh, ${name}: finite everywhere; Σλ², cluster projectors exact`, () => {
+      const all = (X: ComplexTensor) => {
+        const { values, vectors } = L.eigh(herm(X));
+        return mg.add(mg.sum(values), pair(W(4, 3), vectors));
+      };
+      expect(finite(mg.grad(all)(make()))).toBe(true);
+      exact((X) => mg.sum(mg.square(L.eigvalsh(herm(X)))), make(), `${name}: Σλ²`);
+      for (const mask of [sel, sel.map((v) => 1 - v)]) {
+        const projector = (X: ComplexTensor) => {
+          const V = L.eigh(herm(X)).vectors;
+          return pair(W(4, 4), mg.matmul(scaleCols(V, mask), mg.adjoint(V)));
+        };
+        exact(projector, make(), `${name}: projector ${mask.join('')}`);
+      }
+    });
+  }
+
+  const svdCases: { name: string; A: () => ComplexTensor; top: number[] }[] = [
+    { name: 'repeated pair (4×4)', A: () => withSingularValues(4, 4, [3, 3, 1, 0.5]), top: [1, 1, 0, 0] },
+    { name: 'a scaled unitary (all equal)', A: () => mg.mul(unitary(3, 7), 2), top: [1, 1, 1] },
+    { name: 'repeated pair (tall 5×3)', A: () => withSingularValues(5, 3, [2, 1, 1]), top: [1, 0, 0] },
+    { name: 'rank 2 (wide 3×4)', A: () => withSingularValues(3, 4, [3, 1, 0]), top: [1, 1, 0] },
+  ];
+  for (const { name, A, top } of svdCases) {
+    it(`svd, ${name}: finite everywhere; Σs², Σs, U·diag(c)·Vh exact`, () => {
+      const [m, n] = A().shape;
+      const Wmn = mg.randomComplex([m, n], { seed: 11 });
+      const all = (X: ComplexTensor) => {
+        const { U, S, Vh } = L.svd(X);
+        return mg.add(mg.sum(S), mg.add(pair(W(m, 5).slice([0, 0], [m, U.shape[1]]), U), pair(W(n, 6).slice([0, 0], [Vh.shape[0], n]), Vh)));
+      };
+      expect(finite(mg.grad(all)(A()))).toBe(true);
+      exact((X) => mg.sum(mg.square(L.svdvals(X))), A(), `${name}: Σs²`);
+      if (L.svdvals(A()).dataSync().every((v) => v > 0.1)) exact((X) => mg.sum(L.svdvals(X)), A(), `${name}: Σs`);
+      exact((X) => {
+        const { U, Vh } = L.svd(X);
+        return pair(Wmn, mg.matmul(scaleCols(U, top), Vh));
+      }, A(), `${name}: U diag(c) Vh`);
+    });
+  }
+
+  it('the zero matrix: finite outputs and gradients (svd and eigh)', () => {
+    for (const shape of [[3, 3], [4, 2], [2, 4]]) {
+      const Z = mg.complex(mg.zeros(shape), mg.zeros(shape));
+      const f = (X: ComplexTensor) => {
+        const { U, S, Vh } = L.svd(X);
+        return mg.add(mg.sum(S), mg.add(mg.sum(mg.abs(U)), mg.sum(mg.real(Vh))));
+      };
+      expect(finite(mg.grad(f)(Z))).toBe(true);
+    }
+    const Z = mg.complex(mg.zeros([3, 3]), mg.zeros([3, 3]));
+    expect(finite(mg.grad((X: ComplexTensor) => mg.sum(mg.real(L.eigh(X).vectors)))(Z))).toBe(true);
   });
 });

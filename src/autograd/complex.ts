@@ -152,6 +152,18 @@ export class ComplexTensor {
   reshape(shape: readonly number[]): ComplexTensor {
     return reshape(this, shape);
   }
+  broadcastTo(shape: readonly number[]): ComplexTensor {
+    return broadcastTo(this, shape);
+  }
+  slice(begin: readonly number[], size: readonly number[]): ComplexTensor {
+    return slice(this, begin, size.map((d, i) => (d === -1 ? this.shape[i] - begin[i] : d)));
+  }
+  diag(): ComplexTensor {
+    return diag(this);
+  }
+  trace(): ComplexTensor {
+    return trace(this);
+  }
   cast(dtype: ComplexDType): ComplexTensor {
     return cast(this, dtype);
   }
