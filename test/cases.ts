@@ -400,6 +400,28 @@ export const CASES: Record<OpName, Case[]> = {
   ],
   complexInv: [c('batched', [[2, 3, 3, 2]], (x) => L.inv(cshift(cx(x), 2)).view)],
   complexDet: [c('batched', [[2, 3, 3, 2]], (x) => L.det(cshift(cx(x), 1)).view)],
+  complexCholesky: [
+    c('hermitian positive definite, batched', [[2, 3, 3, 2]], (x) => {
+      const z = cx(x);
+      return L.cholesky(cshift(mg.matmul(z, mg.adjoint(z)), 1)).view;
+    }),
+  ],
+  complexQr: [
+    c('tall batched: Q·diag(1..k)·Qᴴ and R', [[2, 4, 3, 2]], (x) => {
+      const { Q, R } = L.qr(cx(x));
+      return [projectorC(Q).view, R.view];
+    }),
+    c('square: Q and R', [[3, 3, 2]], (x) => {
+      const { Q, R } = L.qr(cx(x));
+      return [Q.view, R.view];
+    }),
+  ],
+  complexSlogdet: [
+    c('sign and log|det|, batched', [[2, 3, 3, 2]], (x) => {
+      const { sign, logabsdet } = L.slogdet(cshift(cx(x), 1));
+      return [sign.view, logabsdet];
+    }),
+  ],
   // exercised by every customRoot gradient (its own VJP is not supported: no second order)
   customRootVjp: [c('cubic root, elementwise', [[3], [3]], (a, b) => cubicRoot(mg.add(mg.abs(a), 0.5), b))],
 };

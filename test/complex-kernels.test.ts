@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bitsEqual, item, maxAbs, maxAbsDiff, signedRng, stack } from './helpers/arrays.js';
-import { eigh, svd } from '../src/linalg/kernels.js';
-import { cdet, ceigh, cinv, csolve, csvd } from '../src/linalg/kernels/complex.js';
+import { eigh, svd, type FloatArray } from '../src/linalg/kernels.js';
+import { ccholesky, cdet, ceigh, cinv, cqr, cslogdet, csolve, csvd } from '../src/linalg/kernels/complex.js';
 
 // Complex matrices are interleaved (re, im), row-major: entry (i, j) of an m×n matrix is at
 // 2·(i·n + j) (re) and 2·(i·n + j) + 1 (im).
@@ -871,5 +871,391 @@ describe('cdet', () => {
     const [sr, si] = runCdet(scaleComplex(a, 2 ** 300), n);
     expect(sr / 2 ** 900).toBe(re);
     expect(si / 2 ** 900).toBe(im);
+  });
+});
+
+// ---------- ccholesky, cqr, cslogdet ----------
+
+/** X·Xᴴ + n·I for a random complex n×n X: Hermitian positive definite, made exactly Hermitian. */
+function randomHpd(n: number, r: () => number): Float64Array {
+  const x = randomComplex(n, n, r);
+  const a = cmatmul(x, adjoint(x, n, n), n, n, n);
+  for (let i = 0; i < n; i++) a[2 * (i * n + i)] += n;
+  return makeHermitian(a, n);
+}
+
+/** L lower triangular (upper part exactly 0), diag(L) real (exactly) and positive, L·Lᴴ = A. */
+function checkCcholesky(a: Float64Array, n: number, l: ArrayLike<number>, tol: number): void {
+  for (let i = 0; i < n; i++) {
+    expect(l[2 * (i * n + i)]).toBeGreaterThan(0);
+    expect(Object.is(l[2 * (i * n + i) + 1], 0)).toBe(true);
+    for (let j = i + 1; j < n; j++) {
+      expect(Object.is(l[2 * (i * n + j)], 0) && Object.is(l[2 * (i * n + j) + 1], 0)).toBe(true);
+    }
+  }
+  const scale = Math.max(1, maxAbs(a));
+  expect(maxAbsDiff(cmatmul(l, adjoint(l, n, n), n, n, n), a) / scale).toBeLessThan(tol);
+}
+
+/** Q·R = A, QᴴQ = I, R upper triangular (strict lower part exactly 0) with a real, >= 0 diagonal. */
+function checkCqr(a: Float64Array, m: number, n: number, q: ArrayLike<number>, rr: ArrayLike<number>, tol: number): void {
+  const k = Math.min(m, n);
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < i; j++) {
+      expect(Object.is(rr[2 * (i * n + j)], 0) && Object.is(rr[2 * (i * n + j) + 1], 0)).toBe(true);
+    }
+    expect(rr[2 * (i * n + i)]).toBeGreaterThanOrEqual(0);
+    expect(Object.is(rr[2 * (i * n + i) + 1], 0)).toBe(true);
+  }
+  const scale = Math.max(1, maxAbs(a));
+  expect(maxAbsDiff(cmatmul(q, rr, m, k, n), a) / scale).toBeLessThan(tol);
+  checkOrthonormalColumns(q, m, k, tol);
+}
+
+function runCqr(a: Float64Array, m: number, n: number, batch = 1) {
+  const k = Math.min(m, n);
+  const Q = new Float64Array(batch * 2 * m * k);
+  const R = new Float64Array(batch * 2 * k * n);
+  const status = cqr(a, batch, m, n, Q, R);
+  return { Q, R, status };
+}
+
+function runCslogdet(a: FloatArray, n: number, batch = 1) {
+  const sign = new Float64Array(2 * batch);
+  const logabs = new Float64Array(batch);
+  expect(cslogdet(a, batch, n, sign, logabs)).toBe(-1);
+  return { sign, logabs };
+}
+
+describe('ccholesky', () => {
+  it('factors random Hermitian positive definite matrices A = X·Xᴴ + n·I (float64, batch 3)', () => {
+    const r = signedRng(51);
+    for (const n of [1, 2, 3, 4, 5, 8, 16, 33]) {
+      const items = [randomHpd(n, r), randomHpd(n, r), randomHpd(n, r)];
+      const L = new Float64Array(3 * 2 * n * n);
+      expect(ccholesky(stack(items), 3, n, L)).toBe(-1);
+      for (let t = 0; t < 3; t++) checkCcholesky(items[t], n, item(L, t, 2 * n * n), 1e-14);
+    }
+  });
+
+  it('works on float32 data (float64 inside, rounded outputs)', () => {
+    const r = signedRng(52);
+    for (const n of [1, 3, 4, 7]) {
+      const a32 = Float32Array.from(stack([randomHpd(n, r), randomHpd(n, r)]));
+      const L = new Float32Array(2 * 2 * n * n);
+      expect(ccholesky(a32, 2, n, L)).toBe(-1);
+      for (let t = 0; t < 2; t++) {
+        const a = item(a32, t, 2 * n * n);
+        checkCcholesky(a, n, item(L, t, 2 * n * n), 1e-5);
+        const ref = new Float64Array(2 * n * n);
+        expect(ccholesky(a, 1, n, ref)).toBe(-1);
+        expect(bitsEqual(item(L, t, 2 * n * n), Float32Array.from(ref))).toBe(true);
+      }
+    }
+  });
+
+  it('reads only the lower triangle and ignores the diagonal imaginary part', () => {
+    const r = signedRng(53);
+    for (const n of [3, 6]) {
+      const a = randomHpd(n, r);
+      const junk = a.slice();
+      for (let i = 0; i < n; i++) {
+        junk[2 * (i * n + i) + 1] = 5 * r();
+        for (let j = i + 1; j < n; j++) {
+          junk[2 * (i * n + j)] = Number.NaN; // never read
+          junk[2 * (i * n + j) + 1] = 9 * r();
+        }
+      }
+      const clean = new Float64Array(2 * n * n);
+      const dirty = new Float64Array(2 * n * n);
+      expect(ccholesky(a, 1, n, clean)).toBe(-1);
+      expect(ccholesky(junk, 1, n, dirty)).toBe(-1);
+      expect(bitsEqual(clean, dirty)).toBe(true);
+      checkCcholesky(a, n, dirty, 1e-14);
+    }
+  });
+
+  it('matches known factors: 1x1, a 2x2 with an imaginary off-diagonal', () => {
+    const one = new Float64Array(2);
+    expect(ccholesky(new Float64Array([4, 7]), 1, 1, one)).toBe(-1);
+    expect(Array.from(one)).toEqual([2, 0]);
+    // [[4, -2i], [2i, 5]] = L·Lᴴ with L = [[2, 0], [i, 2]]
+    const a = new Float64Array([4, 0, 0, -2, 0, 2, 5, 0]);
+    const L = new Float64Array(8);
+    expect(ccholesky(a, 1, 2, L)).toBe(-1);
+    expect(Array.from(L)).toEqual([2, 0, 0, 0, 0, 1, 2, 0]);
+  });
+
+  it('fails alone on a non-positive-definite or non-finite item (NaN), computing the others', () => {
+    const r = signedRng(54);
+    const n = 4;
+    const good = randomHpd(n, r);
+    const indefinite = randomHpd(n, r);
+    indefinite[2 * (2 * n + 2)] = -1; // a negative diagonal entry: a leading minor is not PD
+    const semidefinite = new Float64Array(2 * n * n); // zero matrix: pivot 0
+    const nan = randomHpd(n, r);
+    nan[2 * (3 * n + 1) + 1] = Number.NaN; // lower triangle, last row
+    const items = [good, indefinite, good, semidefinite, nan, good];
+    const L = new Float64Array(items.length * 2 * n * n);
+    expect(ccholesky(stack(items), items.length, n, L)).toBe(1);
+    for (const t of [1, 3, 4]) expect(item(L, t, 2 * n * n).every(Number.isNaN)).toBe(true);
+    for (const t of [0, 2, 5]) checkCcholesky(good, n, item(L, t, 2 * n * n), 1e-14);
+  });
+
+  it('is deterministic and independent of the batch position', () => {
+    const r = signedRng(55);
+    const n = 6;
+    const a = randomHpd(n, r);
+    const both = new Float64Array(2 * 2 * n * n);
+    ccholesky(stack([randomHpd(n, r), a]), 2, n, both);
+    const x = new Float64Array(2 * n * n);
+    ccholesky(a, 1, n, x);
+    expect(bitsEqual(x, item(both, 1, 2 * n * n))).toBe(true);
+  });
+});
+
+const QR_SHAPES: [number, number][] = [
+  [1, 1],
+  [2, 2],
+  [3, 3],
+  [4, 4],
+  [8, 8],
+  [4, 2],
+  [2, 4],
+  [4, 1],
+  [1, 4],
+  [7, 3],
+  [3, 7],
+  [12, 9],
+  [9, 12],
+  [20, 20],
+];
+
+describe('cqr', () => {
+  it('factors random float64 complex matrices: tall, square and wide (batch 3)', () => {
+    const r = signedRng(61);
+    for (const [m, n] of QR_SHAPES) {
+      const k = Math.min(m, n);
+      const items = [randomComplex(m, n, r), randomComplex(m, n, r), randomComplex(m, n, r)];
+      const { Q, R, status } = runCqr(stack(items), m, n, 3);
+      expect(status).toBe(-1);
+      expect(Q.length).toBe(3 * 2 * m * k);
+      expect(R.length).toBe(3 * 2 * k * n);
+      for (let t = 0; t < 3; t++) checkCqr(items[t], m, n, item(Q, t, 2 * m * k), item(R, t, 2 * k * n), 1e-14);
+    }
+  });
+
+  it('works on float32 data', () => {
+    const r = signedRng(62);
+    for (const [m, n] of QR_SHAPES) {
+      const k = Math.min(m, n);
+      const a32 = Float32Array.from(stack([randomComplex(m, n, r), randomComplex(m, n, r)]));
+      const Q = new Float32Array(2 * 2 * m * k);
+      const R = new Float32Array(2 * 2 * k * n);
+      expect(cqr(a32, 2, m, n, Q, R)).toBe(-1);
+      for (let t = 0; t < 2; t++) {
+        const a = item(a32, t, 2 * m * n);
+        checkCqr(a, m, n, item(Q, t, 2 * m * k), item(R, t, 2 * k * n), 1e-5);
+        const ref = runCqr(a, m, n);
+        expect(bitsEqual(item(Q, t, 2 * m * k), Float32Array.from(ref.Q))).toBe(true);
+        expect(bitsEqual(item(R, t, 2 * k * n), Float32Array.from(ref.R))).toBe(true);
+      }
+    }
+  });
+
+  it('is unique for full-rank input: a unitary times an upper triangular with a positive diagonal', () => {
+    const r = signedRng(63);
+    const n = 5;
+    const u = randomUnitary(n, r);
+    const tri = randomComplex(n, n, r);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < i; j++) tri[2 * (i * n + j)] = tri[2 * (i * n + j) + 1] = 0;
+      tri[2 * (i * n + i)] = 1 + i;
+      tri[2 * (i * n + i) + 1] = 0;
+    }
+    const a = cmatmul(u, tri, n, n, n);
+    const { Q, R, status } = runCqr(a, n, n);
+    expect(status).toBe(-1);
+    expect(maxAbsDiff(Q, u)).toBeLessThan(1e-13);
+    expect(maxAbsDiff(R, tri)).toBeLessThan(1e-13);
+    // a complex scalar: Q = phase, R = modulus
+    const one = runCqr(new Float64Array([-3, 4]), 1, 1);
+    expect(Array.from(one.R)).toEqual([5, 0]);
+    expect(maxAbsDiff(one.Q, [-0.6, 0.8])).toBeLessThan(1e-16);
+  });
+
+  it('keeps Q orthonormal for rank-deficient input: zero columns, zero matrix, rank 1', () => {
+    const r = signedRng(64);
+    for (const [m, n] of [
+      [4, 4],
+      [6, 3],
+      [3, 6],
+      [8, 8],
+    ]) {
+      const k = Math.min(m, n);
+      // zero column 1 (R_11 = 0 exactly when the column is zero below the first reflector too)
+      const a = randomComplex(m, n, r);
+      for (let i = 0; i < m; i++) a[2 * (i * n + 1)] = a[2 * (i * n + 1) + 1] = 0;
+      const za = runCqr(a, m, n);
+      expect(za.status).toBe(-1);
+      checkCqr(a, m, n, za.Q, za.R, 1e-14);
+      if (k > 1) expect(za.R[2 * (n + 1)]).toBe(0);
+      // zero column 0 and a duplicated column
+      const b = randomComplex(m, n, r);
+      for (let i = 0; i < m; i++) {
+        b[2 * i * n] = b[2 * i * n + 1] = 0;
+        if (n > 2) {
+          b[2 * (i * n + 2)] = b[2 * (i * n + 1)];
+          b[2 * (i * n + 2) + 1] = b[2 * (i * n + 1) + 1];
+        }
+      }
+      const zb = runCqr(b, m, n);
+      expect(zb.status).toBe(-1);
+      checkCqr(b, m, n, zb.Q, zb.R, 1e-14);
+      expect(zb.R[0]).toBe(0);
+      // zero matrix: Q = the first k columns of the identity, R = 0
+      const z = runCqr(new Float64Array(2 * m * n), m, n);
+      expect(z.status).toBe(-1);
+      checkCqr(new Float64Array(2 * m * n), m, n, z.Q, z.R, 1e-15);
+      expect(maxAbs(z.R)).toBe(0);
+      // rank 1: x·yᴴ
+      const c = cmatmul(randomComplex(m, 1, r), adjoint(randomComplex(n, 1, r), n, 1), m, 1, n);
+      const rc = runCqr(c, m, n);
+      expect(rc.status).toBe(-1);
+      checkCqr(c, m, n, rc.Q, rc.R, 1e-14);
+    }
+  });
+
+  it('is scale invariant (exact powers of two) and deterministic', () => {
+    const r = signedRng(65);
+    for (const [m, n] of [
+      [5, 5],
+      [7, 4],
+      [3, 6],
+    ]) {
+      const a = randomComplex(m, n, r);
+      const base = runCqr(a, m, n);
+      for (const s of [2 ** 600, 2 ** -600]) {
+        const res = runCqr(scaleComplex(a, s), m, n);
+        expect(res.status).toBe(-1);
+        expect(bitsEqual(res.Q, base.Q)).toBe(true);
+        expect(bitsEqual(res.R.map((v) => v / s), base.R)).toBe(true);
+      }
+      const both = runCqr(stack([randomComplex(m, n, r), a]), m, n, 2);
+      const k = Math.min(m, n);
+      expect(bitsEqual(item(both.Q, 1, 2 * m * k), base.Q)).toBe(true);
+      expect(bitsEqual(item(both.R, 1, 2 * k * n), base.R)).toBe(true);
+    }
+  });
+
+  it('reports the first non-finite item, fills it with NaN, and computes the others', () => {
+    const r = signedRng(66);
+    for (const [m, n] of [
+      [4, 4],
+      [5, 3],
+      [3, 5],
+    ]) {
+      const k = Math.min(m, n);
+      const good = randomComplex(m, n, r);
+      const nan = randomComplex(m, n, r);
+      nan[3] = Number.NaN;
+      const inf = randomComplex(m, n, r);
+      inf[2 * m * n - 1] = Number.NEGATIVE_INFINITY;
+      const { Q, R, status } = runCqr(stack([good, nan, inf, good]), m, n, 4);
+      expect(status).toBe(1);
+      for (const t of [1, 2]) {
+        expect(item(Q, t, 2 * m * k).every(Number.isNaN)).toBe(true);
+        expect(item(R, t, 2 * k * n).every(Number.isNaN)).toBe(true);
+      }
+      for (const t of [0, 3]) checkCqr(good, m, n, item(Q, t, 2 * m * k), item(R, t, 2 * k * n), 1e-14);
+    }
+  });
+});
+
+describe('cslogdet', () => {
+  it('sign·exp(logabsdet) = cdet, |sign| = 1 (float64 batch, float32)', () => {
+    const r = signedRng(71);
+    for (let n = 1; n <= 8; n++) {
+      const items = [randomComplex(n, n, r), randomComplex(n, n, r), randomComplex(n, n, r)];
+      const { sign, logabs } = runCslogdet(stack(items), n, 3);
+      for (let t = 0; t < 3; t++) {
+        const [dr, di] = runCdet(items[t], n);
+        const sr = sign[2 * t];
+        const si = sign[2 * t + 1];
+        expect(Math.abs(Math.hypot(sr, si) - 1)).toBeLessThan(1e-15);
+        const e = Math.exp(logabs[t]);
+        const scale = Math.hypot(dr, di);
+        expect(Math.abs(sr * e - dr) + Math.abs(si * e - di)).toBeLessThan(1e-13 * scale);
+      }
+      const a32 = Float32Array.from(items[0]);
+      const s32 = new Float32Array(2);
+      const l32 = new Float32Array(1);
+      expect(cslogdet(a32, 1, n, s32, l32)).toBe(-1);
+      const ref = runCslogdet(Float64Array.from(a32), n);
+      expect(bitsEqual(s32, Float32Array.from(ref.sign))).toBe(true);
+      expect(bitsEqual(l32, Float32Array.from(ref.logabs))).toBe(true);
+    }
+  });
+
+  it('matches known values: i·I, a permutation, a 1x1', () => {
+    const iI = new Float64Array(18);
+    for (let i = 0; i < 3; i++) iI[2 * (i * 3 + i) + 1] = 2;
+    const a = runCslogdet(iI, 3); // det = (2i)^3 = -8i
+    expect(Array.from(a.sign)).toEqual([0, -1]);
+    expect(Math.abs(a.logabs[0] - Math.log(8))).toBeLessThan(1e-15);
+    const p = runCslogdet(new Float64Array([0, 0, 1, 0, 1, 0, 0, 0]), 2);
+    expect(Array.from(p.sign)).toEqual([-1, 0]);
+    expect(Array.from(p.logabs)).toEqual([0]);
+    const one = runCslogdet(new Float64Array([3, -4]), 1);
+    expect(maxAbsDiff(one.sign, [0.6, -0.8])).toBeLessThan(1e-15);
+    expect(Math.abs(one.logabs[0] - Math.log(5))).toBeLessThan(1e-15);
+  });
+
+  it('gives sign 0 and -Infinity for singular items, NaN for non-finite ones, and never fails', () => {
+    const r = signedRng(72);
+    const n = 4;
+    const good = randomComplex(n, n, r);
+    const singular = randomComplex(n, n, r);
+    // a zero row: an exact zero pivot (a repeated row need not give one: the complex reciprocal rounds)
+    for (let j = 0; j < 2 * n; j++) singular[2 * n + j] = 0;
+    const nan = randomComplex(n, n, r);
+    nan[6] = Number.NaN;
+    const inf = randomComplex(n, n, r);
+    inf[1] = Number.POSITIVE_INFINITY;
+    const { sign, logabs } = runCslogdet(stack([good, singular, nan, new Float64Array(2 * n * n), inf, good]), n, 6);
+    for (const t of [1, 3]) {
+      expect(Object.is(sign[2 * t], 0) && Object.is(sign[2 * t + 1], 0)).toBe(true);
+      expect(logabs[t]).toBe(Number.NEGATIVE_INFINITY);
+    }
+    for (const t of [2, 4]) {
+      expect(Number.isNaN(sign[2 * t]) && Number.isNaN(sign[2 * t + 1]) && Number.isNaN(logabs[t])).toBe(true);
+    }
+    expect(bitsEqual(sign.subarray(0, 2), sign.subarray(10, 12))).toBe(true);
+    expect(logabs[5]).toBe(logabs[0]);
+  });
+
+  it('does not overflow: a 40x40 matrix scaled by 2^30 (det ~ 2^1200) and huge or tiny entries', () => {
+    const r = signedRng(73);
+    const n = 40;
+    const a = randomComplex(n, n, r);
+    for (let i = 0; i < n; i++) a[2 * (i * n + i)] += 4; // well conditioned
+    const base = runCslogdet(a, n);
+    const [dr, di] = runCdet(a, n);
+    expect(Math.abs(base.sign[0] * Math.exp(base.logabs[0]) - dr)).toBeLessThan(1e-12 * Math.hypot(dr, di));
+    expect(Math.abs(base.sign[1] * Math.exp(base.logabs[0]) - di)).toBeLessThan(1e-12 * Math.hypot(dr, di));
+    const big = scaleComplex(a, 2 ** 30);
+    const [br, bi] = runCdet(big, n);
+    expect(Number.isFinite(br) && Number.isFinite(bi)).toBe(false); // the determinant itself overflows
+    const res = runCslogdet(big, n);
+    expect(Number.isFinite(res.logabs[0])).toBe(true);
+    expect(res.logabs[0]).toBeGreaterThan(Math.log(Number.MAX_VALUE));
+    expect(Math.abs(res.logabs[0] - (base.logabs[0] + n * 30 * Math.LN2))).toBeLessThan(1e-12 * res.logabs[0]);
+    expect(bitsEqual(res.sign, base.sign)).toBe(true);
+    // entries of 2^±900 (scaled inside): log|det| shifts by ±n·900·ln2
+    for (const e of [900, -900]) {
+      const s = runCslogdet(scaleComplex(a, 2 ** e), n);
+      expect(Math.abs(s.logabs[0] - (base.logabs[0] + n * e * Math.LN2))).toBeLessThan(1e-12 * n * 900);
+      expect(maxAbsDiff(s.sign, base.sign)).toBeLessThan(1e-15);
+    }
   });
 });

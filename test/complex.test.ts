@@ -76,6 +76,16 @@ function run(c: Case, xs: AnyTensor[]): AnyTensor[] {
       return [mg.pow(a, 3)];
     case 'angle':
       return [mg.angle(a)];
+    case 'cholesky':
+      return [L.cholesky(a)];
+    case 'qr': {
+      const { Q, R } = L.qr(a);
+      return [Q, R];
+    }
+    case 'slogdet': {
+      const { sign, logabsdet } = L.slogdet(a);
+      return [sign, logabsdet];
+    }
     case 'sum':
       return [mg.sum(a)];
     case 'mean':
@@ -136,6 +146,14 @@ function loss(c: Case, outs: AnyTensor[]): Tensor {
     case 'eigh-gauge-free': {
       const [vals, V] = outs as [Tensor, ComplexTensor];
       return mg.add(mg.sum(mg.mul(vals, real(l.wL))), mg.sum(mg.mul(abs2(V), real(l.wV))));
+    }
+    case 'qr-gauge-free': {
+      const [Q, R] = outs as [ComplexTensor, ComplexTensor];
+      return mg.add(mg.sum(mg.mul(abs2(Q), real(l.wQ))), mg.sum(mg.mul(abs2(R), real(l.wR))));
+    }
+    case 'slogdet-linear': {
+      const [sign, logabsdet] = outs as [ComplexTensor, Tensor];
+      return mg.add(mg.add(mg.sum(mg.mul(sign.re, real(l.wr))), mg.sum(mg.mul(sign.im, real(l.wi)))), mg.sum(mg.mul(logabsdet, real(l.wl))));
     }
     default:
       throw new Error(`no loss ${l.kind}`);
@@ -296,7 +314,8 @@ describe('complex tensors', () => {
     expect(() => mg.add(z, mg.tensor([1, 2], { dtype: 'float32' }))).toThrow(/add: a complex128 operand meets a float32 one/);
     expect(() => mg.add(z, z.cast('complex64'))).toThrow(/add: inputs have different dtypes \(complex128, complex64\)/);
     expect(() => mg.viewAsComplex(mg.zeros([2, 3]))).toThrow(/last dim must be 2/);
-    expect(() => L.cholesky(z as never)).toThrow(/linalg.cholesky: not defined for complex/);
+    expect(() => L.eig(z as never)).toThrow(/linalg.eig: not defined for complex/);
+    expect(() => L.cholesky(z)).toThrow(/linalg.cholesky: the matrix is not positive definite/);
     expect(() => mg.grad((x: ComplexTensor) => x as never)(z)).toThrow(/real tensors, got a complex128 one/);
     expect(() => mg.complexTensor({ re: [1, 2], im: [1] })).toThrow(/re has shape \[2\], im has \[1\]/);
     expect(() => L.inv(mg.complexTensor({ re: [[1, 2], [2, 4]] }))).toThrow(/linalg.inv: the matrix is singular \(batch index 0\)/);

@@ -373,3 +373,223 @@ describe.skipIf(!gpu)('webgpu complex linalg: invariants and CPU parity (float32
     });
   });
 });
+
+// ---- complexCholesky, complexQr, complexSlogdet ---------------------------------------------------
+
+const cholOf = (a: mg.Tensor) => [mg.linalg.cholesky(cx(a)).view];
+const qrOf = (a: mg.Tensor) => {
+  const r = mg.linalg.qr(cx(a));
+  return [r.Q.view, r.R.view];
+};
+const slogdetOf = (a: mg.Tensor) => {
+  const r = mg.linalg.slogdet(cx(a));
+  return [r.sign.view, r.logabsdet];
+};
+
+/** A batch of Hermitian positive definite M·Mᴴ/n + I (float32), junk in the strict upper triangle and the diagonal's imaginary part. */
+function hpdWithJunk(b: number, n: number, seed: number): mg.Tensor {
+  const M = mg.random([b, n, n, 2], { seed, dtype: 'float64', low: -1, high: 1 }).dataSync();
+  const junk = mg.random([b, n, n, 2], { seed: seed + 1, dtype: 'float64', low: -5, high: 5 }).dataSync();
+  const out = new Float32Array(2 * b * n * n);
+  for (let k = 0; k < b; k++) {
+    const m = citem(M, k, n, n);
+    const h = cmm(m, m, n, n, n, false, true);
+    for (let r = 0; r < n; r++)
+      for (let c = 0; c < n; c++) {
+        const o = 2 * (r * n + c);
+        const g = 2 * k * n * n + o;
+        out[g] = c > r ? junk[g] : h[o] / n + (r === c ? 1 : 0);
+        out[g + 1] = c >= r ? junk[g + 1] : h[o + 1] / n;
+      }
+  }
+  return f32(out, [b, n, n, 2]);
+}
+
+/** Checks cholesky's item k: L·Lᴴ = the Hermitian matrix of a's lower triangle, L lower with a real positive diagonal. */
+function checkCholesky(a: ArrayLike<number>, L: ArrayLike<number>, k: number, n: number, tol: number) {
+  const l = citem(L, k, n, n);
+  const h = hermLower(citem(a, k, n, n), n);
+  const scale = Math.max(1, ...Array.from(h, Math.abs));
+  expect(maxDiff(cmm(l, l, n, n, n, false, true), h)).toBeLessThan(tol * scale);
+  for (let r = 0; r < n; r++)
+    for (let c = r; c < n; c++) {
+      const [re, im] = [l[2 * (r * n + c)], l[2 * (r * n + c) + 1]];
+      expect(im, `L[${r}, ${c}] imaginary`).toBe(0);
+      if (c === r) expect(re, `L[${r}, ${r}]`).toBeGreaterThan(0);
+      else expect(re, `L[${r}, ${c}]`).toBe(0);
+    }
+}
+
+/** Checks qr's item b: Q·R = A, QᴴQ = I, R upper triangular with a real non-negative diagonal. */
+function checkQr(a: ArrayLike<number>, Q: ArrayLike<number>, R: ArrayLike<number>, b: number, m: number, n: number, tol: number) {
+  const k = Math.min(m, n);
+  const q = citem(Q, b, m, k);
+  const r = citem(R, b, k, n);
+  const ab = citem(a, b, m, n);
+  const scale = Math.max(1, ...Array.from(ab, Math.abs));
+  expect(maxDiff(cmm(q, r, m, k, n), ab)).toBeLessThan(tol * scale);
+  expect(maxDiff(cmm(q, q, k, m, k, true), ceye(k))).toBeLessThan(tol);
+  for (let i = 0; i < k; i++) {
+    expect(r[2 * (i * n + i) + 1], `R[${i}, ${i}] imaginary`).toBe(0);
+    expect(r[2 * (i * n + i)], `R[${i}, ${i}]`).toBeGreaterThanOrEqual(0);
+    for (let c = 0; c < Math.min(i, n); c++) {
+      expect(r[2 * (i * n + c)], `R[${i}, ${c}]`).toBe(0);
+      expect(r[2 * (i * n + c) + 1], `R[${i}, ${c}] imaginary`).toBe(0);
+    }
+  }
+}
+
+describe.skipIf(!gpu)('webgpu complex cholesky, qr, slogdet: invariants and CPU parity (float32)', () => {
+  for (const n of SIZES) {
+    it(`cholesky ${B}×${n}×${n} (lower triangle): L·Lᴴ = A, real positive diagonal, zero upper part, = CPU`, async () => {
+      const A = hpdWithJunk(B, n, 700 + n);
+      const [L] = await run(gpu!, [A], cholOf);
+      const tol = TOL * n * 4;
+      for (let k = 0; k < B; k++) checkCholesky(A.dataSync(), L, k, n, tol);
+      const [Lc] = await run(mg.cpu, [A], cholOf);
+      expect(maxDiff(L, Lc)).toBeLessThan(tol * 4);
+    });
+  }
+
+  const qrShapes = [
+    [1, 1],
+    [2, 2],
+    [3, 3],
+    [5, 3],
+    [3, 5],
+    [8, 8],
+    [16, 7],
+    [6, 16],
+    [16, 16],
+  ];
+  for (const [m, n] of qrShapes) {
+    it(`qr ${B}×${m}×${n}: Q·R = A, QᴴQ = I, R upper with a real non-negative diagonal, = CPU`, async () => {
+      const A = rand([B, m, n, 2], 800 + m * 100 + n);
+      const [Q, R] = await run(gpu!, [A], qrOf);
+      const tol = TOL * Math.max(m, n) * 4;
+      for (let b = 0; b < B; b++) checkQr(A.dataSync(), Q, R, b, m, n, tol);
+      // full rank: Q and R are unique (diag(R) > 0)
+      const [Qc, Rc] = await run(mg.cpu, [A], qrOf);
+      expect(maxDiff(Q, Qc)).toBeLessThan(tol * 4);
+      expect(maxDiff(R, Rc)).toBeLessThan(tol * 4);
+    });
+  }
+
+  it(`the largest size (${WEBGPU_LINALG_MAX_N}×${WEBGPU_LINALG_MAX_N}): cholesky, qr and slogdet`, async () => {
+    const n = WEBGPU_LINALG_MAX_N;
+    const H = hpdWithJunk(1, n, 91);
+    const A = rand([1, n, n, 2], 92);
+    const [L, Q, R, S, LD, D] = await run(gpu!, [H, A], (h, a) => [...cholOf(h), ...qrOf(a), ...slogdetOf(a), mg.linalg.det(cx(a)).view]);
+    const tol = TOL * n * 4;
+    checkCholesky(H.dataSync(), L, 0, n, tol);
+    checkQr(A.dataSync(), Q, R, 0, n, n, tol);
+    expect(Math.hypot(S[0], S[1])).toBeCloseTo(1, 5);
+    const mag = Math.hypot(D[0], D[1]);
+    expect(Math.abs(LD[0] - Math.log(mag))).toBeLessThan(tol * n);
+    expect(Math.hypot(S[0] - D[0] / mag, S[1] - D[1] / mag)).toBeLessThan(tol * n);
+  });
+
+  it('qr of rank-deficient and zero matrices: unit, orthogonal Q columns; Q·R = A; R\'s first row as the CPU', async () => {
+    const x = [
+      [1, 0.5],
+      [-2, 0],
+      [0.5, -1],
+      [3, 0.25],
+      [1, 1],
+    ];
+    const y = [
+      [2, -1],
+      [0, 0],
+      [-1, 0.5],
+    ];
+    const outer = (p: number[][], q: number[][]) =>
+      p.flatMap(([pr, pi]) => q.flatMap(([qr, qi]) => [pr * qr - pi * qi, pr * qi + pi * qr]));
+    const cases = [f32(outer(x, y), [5, 3, 2]), f32(outer(y, x), [3, 5, 2]), mg.zeros([4, 3, 2], { dtype: 'float32' }), mg.zeros([2, 4, 2], { dtype: 'float32' })];
+    for (const A of cases) {
+      const [m, n] = A.shape;
+      const [Q, R] = await run(gpu!, [A], qrOf);
+      checkQr(A.dataSync(), Q, R, 0, m, n, 1e-5);
+      // rank ≤ 1: every diagonal entry of R after the first vanishes
+      for (let j = 1; j < Math.min(m, n); j++) expect(R[2 * (j * n + j)]).toBeLessThan(1e-5);
+      // R's first row (‖a_0‖, then q_0ᴴ·a_c) is unique when rank ≤ 1
+      const [, Rc] = await run(mg.cpu, [A], qrOf);
+      expect(maxDiff(R.slice(0, 2 * n), Rc.slice(0, 2 * n))).toBeLessThan(1e-5);
+    }
+  });
+
+  for (const n of SIZES) {
+    it(`slogdet ${B}×${n}×${n}: sign·exp(logabsdet) = det, |sign| = 1, = CPU`, async () => {
+      const A = shiftView(rand([B, n, n, 2], 900 + n), n % 2 === 0 ? 2 : 0);
+      const [S, LD, D] = await run(gpu!, [A], (a) => [...slogdetOf(a), mg.linalg.det(cx(a)).view]);
+      const tol = TOL * n * 4;
+      for (let b = 0; b < B; b++) {
+        const [sr, si] = [S[2 * b], S[2 * b + 1]];
+        expect(Math.hypot(sr, si)).toBeCloseTo(1, 5);
+        const [dr, di] = [D[2 * b], D[2 * b + 1]];
+        const mag = Math.hypot(dr, di);
+        const e = Math.exp(LD[b]);
+        expect(Math.hypot(sr * e - dr, si * e - di)).toBeLessThanOrEqual(tol * mag);
+      }
+      const [Sc, LDc] = await run(mg.cpu, [A], slogdetOf);
+      expect(maxDiff(S, Sc)).toBeLessThan(tol);
+      expect(maxDiff(LD, LDc)).toBeLessThan(tol);
+    });
+  }
+
+  it('slogdet of a matrix whose det overflows float32: the power-of-two scaling keeps logabsdet finite, as the CPU', async () => {
+    const n = 8;
+    const A0 = shiftView(rand([1, n, n, 2], 31), 2).dataSync();
+    const A = f32(Array.from(A0, (v) => v * 2 ** 40), [1, n, n, 2]);
+    const [S, LD, D] = await run(gpu!, [A], (a) => [...slogdetOf(a), mg.linalg.det(cx(a)).view]);
+    expect(Number.isFinite(D[0])).toBe(false); // det itself overflows (|det| ≈ 2^320)
+    expect(LD[0]).toBeGreaterThan(300 * Math.LN2);
+    expect(Number.isFinite(LD[0])).toBe(true);
+    const [Sc, LDc] = await run(mg.cpu, [A], slogdetOf);
+    expect(maxDiff(S, Sc)).toBeLessThan(1e-5);
+    expect(Math.abs(LD[0] - LDc[0])).toBeLessThan(1e-6 * Math.abs(LDc[0]));
+  });
+
+  it('failing items fail alone: singular slogdet (0, −∞), non-PD cholesky NaN, NaN input NaN; as the CPU', async () => {
+    const n = 2;
+    // item 0: singular [[1+i, 2+2i], [2+2i, 4+4i]]; item 1: a NaN; item 2: [[2, i], [−i, 3]] (Hermitian PD)
+    const A = f32([1, 1, 2, 2, 2, 2, 4, 4, Number.NaN, 0, 0, 1, 0, -1, 3, 0, 2, 0, 0, 1, 0, -1, 3, 0], [3, n, n, 2]);
+    const go = (b: Backend) => run(b, [A], (a) => [...slogdetOf(a), ...cholOf(a), ...qrOf(a)]);
+    const [S, LD, L, Q, R] = await go(gpu!);
+    expect([...S.slice(0, 2)]).toEqual([0, 0]);
+    expect(LD[0]).toBe(-Infinity);
+    expect([...S.slice(2, 4), LD[1]].every(Number.isNaN)).toBe(true);
+    // det(item 2) = 6 − 1 = 5
+    expect(maxDiff(S.slice(4), [1, 0])).toBeLessThan(1e-6);
+    expect(Math.abs(LD[2] - Math.log(5))).toBeLessThan(1e-6);
+    // cholesky: item 0 is not positive definite (second pivot 4 − |2+2i|² = −4), item 1 NaN, item 2 computed
+    expect([...L.slice(0, 16)].every(Number.isNaN)).toBe(true);
+    checkCholesky(A.dataSync(), L, 2, n, 1e-6);
+    // qr: item 1 fails alone
+    expect([...Q.slice(8, 16), ...R.slice(8, 16)].every(Number.isNaN)).toBe(true);
+    checkQr(A.dataSync(), Q, R, 0, n, n, 1e-5);
+    checkQr(A.dataSync(), Q, R, 2, n, n, 1e-5);
+    const [Sc, LDc, Lc, Qc, Rc] = await go(mg.cpu);
+    expect([...S.slice(0, 2), LD[0]]).toEqual([...Sc.slice(0, 2), LDc[0]]);
+    expect([...Sc.slice(2, 4), LDc[1], ...Lc.slice(0, 16)].every(Number.isNaN)).toBe(true);
+    expect(maxDiff(S.slice(4), Sc.slice(4))).toBeLessThan(1e-6);
+    expect(maxDiff(L.slice(16), Lc.slice(16))).toBeLessThan(1e-6);
+    expect(maxDiff(Q.slice(16), Qc.slice(16))).toBeLessThan(1e-6);
+    expect(maxDiff(R.slice(16), Rc.slice(16))).toBeLessThan(1e-6);
+  });
+
+  it('cholesky ignores the strict upper triangle and the diagonal imaginary part (NaN there too)', async () => {
+    const n = 3;
+    const A = Float32Array.from(hpdWithJunk(1, n, 55).dataSync());
+    A[2 * (0 * n + 2)] = Number.NaN;
+    A[2 * (1 * n + 1) + 1] = Number.NaN;
+    const [L] = await run(gpu!, [f32(A, [1, n, n, 2])], cholOf);
+    checkCholesky(A, L, 0, n, 1e-5);
+  });
+
+  it(`complex cholesky, qr, slogdet larger than ${WEBGPU_LINALG_MAX_N}×${WEBGPU_LINALG_MAX_N} are refused with a clear error`, () => {
+    const x = inputTensor([WEBGPU_LINALG_MAX_N + 1, WEBGPU_LINALG_MAX_N + 1, 2], 'float32');
+    expect(() => gpu!.compile(compile([x], cholOf(x)))).toThrow(/linalg\.cholesky runs complex matrices up to 32×32/);
+    expect(() => gpu!.compile(compile([x], qrOf(x)))).toThrow(/linalg\.qr runs complex matrices up to 32×32/);
+    expect(() => gpu!.compile(compile([x], slogdetOf(x)))).toThrow(/linalg\.slogdet runs complex matrices up to 32×32/);
+  });
+});

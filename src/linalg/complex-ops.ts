@@ -9,13 +9,21 @@ import { commonDType } from '../autograd/dtype.js';
 import type { TensorInfo } from '../autograd/node.js';
 import type { OpDef, VjpContext } from '../autograd/ops.js';
 import { fmt } from '../autograd/shape.js';
-import type { Tensor } from '../autograd/tensor.js';
+import { eye, type Tensor } from '../autograd/tensor.js';
 import { MatgradShapeError } from '../errors.js';
-import { cdet, ceigh, cinv, csolve, csvd } from './kernels/complex.js';
-import { batchSize, call, gaps, matrixDims, safeInverseGaps, safeReciprocal } from './ops.js';
+import { ccholesky, cdet, ceigh, cinv, cqr, cslogdet, csolve, csvd } from './kernels/complex.js';
+import { batchSize, call, gaps, matrixDims, safeInverseGaps, safeReciprocal, trilMask } from './ops.js';
 import { noteFailure } from './status.js';
 
-export type ComplexLinalgOpName = 'complexEigh' | 'complexSvd' | 'complexSolve' | 'complexInv' | 'complexDet';
+export type ComplexLinalgOpName =
+  | 'complexEigh'
+  | 'complexSvd'
+  | 'complexSolve'
+  | 'complexInv'
+  | 'complexDet'
+  | 'complexCholesky'
+  | 'complexQr'
+  | 'complexSlogdet';
 
 /** The complex matrix dims of a real view [..., m, n, 2]. */
 function complexDims(op: string, x: TensorInfo, square = true) {
@@ -69,6 +77,51 @@ function svdVjp([gUview, gS, gVhview]: readonly (Tensor | null)[], { inputs: [A]
   if (gU && m > k) gA = C.add(gA, mm(scaleCols(C.sub(gU, mm(U, UhgU!)), Sinv), Vh));
   if (gVh && n > k) gA = C.add(gA, mm(U, scaleRows(C.sub(gVh, mm(mm(gVh, H(Vh)), Vh)), Sinv)));
   return [gA.view];
+}
+
+const inverse = (A: Tensor) => view(F.apply('complexInv', [A])[0]);
+const zerosLike = (z: ComplexTensor) => C.mul(z, 0);
+
+/** PyTorch's cholesky_backward: gA = L⁻ᴴ·½(T + tril(T, −1)ᴴ)·L⁻¹ with T = tril(Lᴴ·gL). */
+function choleskyVjp([gLview]: readonly (Tensor | null)[], { outputs: [Lview] }: VjpContext): (Tensor | null)[] {
+  const L = view(Lview);
+  const n = L.shape[L.shape.length - 1];
+  const T = C.mul(mm(H(L), view(gLview!)), trilMask(n, L.realDType));
+  const phi = C.mul(C.add(T, H(C.mul(T, trilMask(n, L.realDType, 0)))), 0.5);
+  const Linv = inverse(Lview);
+  return [mm(mm(H(Linv), phi), Linv).view];
+}
+
+/**
+ * QR (m ≥ n, diag(R) real): with X = Qᴴ·dA·R⁻¹, the skew-Hermitian QᴴdQ is tril(X, −1) − tril(X, −1)ᴴ
+ * + i·Im diag(X), which gives gA = (Q·Z + gQ − Q·Qᴴ·gQ)·R⁻ᴴ with M = R·gRᴴ − gQᴴ·Q and
+ * Z = gR·Rᴴ − tril(Mᴴ, −1) + tril(M, −1) + i·Im diag(M) (gR upper triangular).
+ */
+function qrVjp([gQview, gRview]: readonly (Tensor | null)[], { inputs: [A], outputs: [Qview, Rview] }: VjpContext): (Tensor | null)[] {
+  const [m, n] = A.shape.slice(-3, -1);
+  if (m < n) throw new MatgradShapeError(`linalg.qr: the gradient needs rows ≥ columns, got ${fmt(A.shape.slice(0, -1))}`);
+  const Q = view(Qview);
+  const R = view(Rview);
+  const dtype = Q.realDType;
+  const gQ = gQview ? view(gQview) : zerosLike(Q);
+  const gR = gRview ? C.mul(view(gRview), F.transpose(trilMask(n, dtype))) : zerosLike(R);
+  const M = C.sub(mm(R, H(gR)), mm(H(gQ), Q));
+  const strictlyLower = (z: ComplexTensor) => C.mul(z, trilMask(n, dtype, 0));
+  const imDiag = C.complex(F.mul(M.re, 0), F.mul(M.im, eye(n, { dtype })));
+  const Z = C.add(C.add(C.sub(mm(gR, H(R)), strictlyLower(H(M))), strictlyLower(M)), imDiag);
+  const RinvH = H(inverse(Rview));
+  return [mm(C.add(mm(Q, Z), C.sub(gQ, mm(Q, mm(H(Q), gQ)))), RinvH).view];
+}
+
+/**
+ * slogdet: d log det = tr(A⁻¹dA), so gA = (g_logabsdet − i·c)·A⁻ᴴ with c = Im(conj(g_sign)·sign)
+ * (only the part of g_sign along i·sign moves the loss).
+ */
+function slogdetVjp([gSign, gLog]: readonly (Tensor | null)[], { inputs: [A], outputs: [signView, logabsdet] }: VjpContext): (Tensor | null)[] {
+  const c = gSign ? C.mul(C.conj(view(gSign)), view(signView)).im : null;
+  const re = gLog ?? F.mul(logabsdet, 0);
+  const scale = C.complex(re, c ? F.neg(c) : F.mul(re, 0));
+  return [C.mul(H(inverse(A)), C.reshape(scale, [...scale.shape, 1, 1])).view];
 }
 
 const squareInfo = (op: string) => ([a]: readonly TensorInfo[]) => {
@@ -140,6 +193,46 @@ export const COMPLEX_LINALG_OPS: { readonly [K in ComplexLinalgOpName]: OpDef } 
     cpu: (k) => {
       const { b, n } = dims(k.ins[0].shape);
       return call(k, ((x, out) => noteFailure('inv', cinv(x, b, n, out))) as Parameters<typeof call>[1]);
+    },
+  },
+  complexCholesky: {
+    kind: 'kernel',
+    infer: squareInfo('cholesky'),
+    vjp: choleskyVjp,
+    cpu: (k) => {
+      const { b, n } = dims(k.ins[0].shape);
+      return call(k, ((x, out) => noteFailure('cholesky', ccholesky(x, b, n, out))) as Parameters<typeof call>[1]);
+    },
+  },
+  complexQr: {
+    kind: 'kernel',
+    infer: ([a]) => {
+      const { batch, m, n } = complexDims('qr', a, false);
+      const k = Math.min(m, n);
+      return [
+        { shape: [...batch, m, k, 2], dtype: a.dtype },
+        { shape: [...batch, k, n, 2], dtype: a.dtype },
+      ];
+    },
+    vjp: qrVjp,
+    cpu: (k) => {
+      const { b, m, n } = dims(k.ins[0].shape);
+      return call(k, ((x, q, r) => noteFailure('qr', cqr(x, b, m, n, q, r))) as Parameters<typeof call>[1]);
+    },
+  },
+  complexSlogdet: {
+    kind: 'kernel',
+    infer: ([a]) => {
+      const { batch } = complexDims('slogdet', a);
+      return [
+        { shape: [...batch, 2], dtype: a.dtype },
+        { shape: batch, dtype: a.dtype },
+      ];
+    },
+    vjp: slogdetVjp,
+    cpu: (k) => {
+      const { b, n } = dims(k.ins[0].shape);
+      return call(k, ((x, sg, la) => cslogdet(x, b, n, sg, la)) as Parameters<typeof call>[1]);
     },
   },
   complexDet: {

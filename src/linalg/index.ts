@@ -83,10 +83,20 @@ export function inv(A: ComplexTensor): ComplexTensor;
 export function inv(A: AnyTensor): AnyTensor {
   return A instanceof ComplexTensor ? complexOut(F.apply('complexInv', [view(A)])[0]) : F.apply('inv', [need('inv', A)])[0];
 }
-/** Lower Cholesky factor L (A = L·Lᵀ), reading the lower triangle. */
-export const cholesky = (A: Tensor): Tensor => F.apply('cholesky', [need('cholesky', A)])[0];
-/** Reduced Householder QR, diag(R) ≥ 0. */
-export function qr(A: Tensor): { Q: Tensor; R: Tensor } {
+/** Lower Cholesky factor L (A = L·Lᵀ, or L·Lᴴ with a real positive diagonal), reading the lower triangle. */
+export function cholesky(A: Tensor): Tensor;
+export function cholesky(A: ComplexTensor): ComplexTensor;
+export function cholesky(A: AnyTensor): AnyTensor {
+  return A instanceof ComplexTensor ? complexOut(F.apply('complexCholesky', [view(A)])[0]) : F.apply('cholesky', [need('cholesky', A)])[0];
+}
+/** Reduced Householder QR, diag(R) real and ≥ 0. */
+export function qr(A: Tensor): { Q: Tensor; R: Tensor };
+export function qr(A: ComplexTensor): { Q: ComplexTensor; R: ComplexTensor };
+export function qr(A: AnyTensor): { Q: AnyTensor; R: AnyTensor } {
+  if (A instanceof ComplexTensor) {
+    const [Q, R] = F.apply('complexQr', [view(A)]);
+    return { Q: complexOut(Q), R: complexOut(R) };
+  }
   const [Q, R] = F.apply('qr', [need('qr', A)]);
   return { Q, R };
 }
@@ -95,7 +105,14 @@ export function det(A: ComplexTensor): ComplexTensor;
 export function det(A: AnyTensor): AnyTensor {
   return A instanceof ComplexTensor ? complexOut(F.apply('complexDet', [view(A)])[0]) : F.apply('det', [need('det', A)])[0];
 }
-export function slogdet(A: Tensor): { sign: Tensor; logabsdet: Tensor } {
+/** sign·exp(logabsdet) = det A; for complex A the sign is complex (det/|det|). */
+export function slogdet(A: Tensor): { sign: Tensor; logabsdet: Tensor };
+export function slogdet(A: ComplexTensor): { sign: ComplexTensor; logabsdet: Tensor };
+export function slogdet(A: AnyTensor): { sign: AnyTensor; logabsdet: Tensor } {
+  if (A instanceof ComplexTensor) {
+    const [sign, logabsdet] = F.apply('complexSlogdet', [view(A)]);
+    return { sign: complexOut(sign), logabsdet };
+  }
   const [sign, logabsdet] = F.apply('slogdet', [need('slogdet', A)]);
   return { sign, logabsdet };
 }

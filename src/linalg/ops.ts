@@ -51,7 +51,7 @@ export function safeReciprocal(x: Tensor): Tensor {
   return F.where(ok, F.div(1, F.where(ok, x, 1)), 0);
 }
 /** Lower-triangular mask (with `diagonal` on the diagonal), as a constant. */
-const trilMask = (n: number, dtype: DType, diagonal = 1, offset = 0) =>
+export const trilMask = (n: number, dtype: DType, diagonal = 1, offset = 0) =>
   tensor(Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? (offset < 0 ? 0 : diagonal) : i > j ? 1 : 0))), { dtype });
 /** X scaled column-wise: X·diag(d). */
 const scaleCols = (X: Tensor, d: Tensor) => F.mul(X, F.reshape(d, [...d.shape.slice(0, -1), 1, d.shape[d.shape.length - 1]]));

@@ -21,6 +21,14 @@
  *   on the matrix scaled by an exact power of two (max |re|, |im| in [0.5, 1): squared moduli neither
  *   overflow nor underflow); an exact zero pivot: solve and inv fail, det is 0. A non-finite entry
  *   fails every one of them (det NaN), like the CPU.
+ * - complexSlogdet: the same LU; sign = det/|det| (complex, renormalized), logabsdet = Σ log|u_kk| with
+ *   the scale undone (+ n·e·ln 2 for sc = 2^−e); an exact zero pivot gives (0 + 0i, −∞), not a failure.
+ * - complexCholesky: the lower triangle only (diagonal's imaginary part ignored), scaled by 4^−t so the
+ *   factor unscales exactly by 2^t; L's diagonal real > 0, strict upper part 0; a pivot ≤ 0 fails.
+ * - complexQr: LAPACK-style Householder (zlarfg: β real, τ complex, Hᴴ applied), reduced; then column j
+ *   of Q times the phase of R_jj and row j of R times its conjugate (diag(R) real ≥ 0, imaginary part
+ *   exactly 0). A column with nothing below the diagonal gets no reflector, so a zero column still
+ *   gets a unit Q column orthogonal to the others. Only non-finite input fails.
  * - Jacobi's sweep limit is not a failure (as in linalg.ts).
  */
 import { sizeOf } from '../../autograd/shape.js';
@@ -503,6 +511,292 @@ A[od + 1u] = select(dei, 0.0f, dei == 0.0f);
   return { threads: batch, body: s, work: batch * Math.max(1, n) ** 3 * 4 };
 }
 
+function complexSlogdetWgsl({ ins: [a], outs: [sg, la] }: WgslKernelArgs): WgslKernel {
+  const { batch, n } = cmatrix('slogdet', a, true);
+  let s = `let ia = ${U(a.offset)} + i * ${U(2 * n * n)};\n`;
+  s += cluFactor('ia', n);
+  // sign = sgn·Π u_k/|u_k|; log|det A| = Σ log|u_k| − n·log(sc), sc = 2^−e (|u_k| by a scaled hypot)
+  s += `var pre = sgn;
+var pim = 0.0f;
+var lv = 0.0f;
+${loop(
+  'k',
+  0,
+  n,
+  `let ur = wr[k * ${U(n + 1)}];
+let ui = wi[k * ${U(n + 1)}];
+let um = max(abs(ur), abs(ui));
+if (um > 0.0f) {
+  let hr = ur / um;
+  let hi = ui / um;
+  let hn = sqrt(hr * hr + hi * hi);
+  let fr = hr / hn;
+  let fi = hi / hn;
+  let nr = pre * fr - pim * fi;
+  pim = pre * fi + pim * fr;
+  pre = nr;
+  lv += log(um) + log(hn);
+}
+`,
+)}var ex = 0i;
+if (!bad && mx > 0.0f) { ex = frexp(mx).exp; }
+lv += f32(${n}i * ex) * 0.6931471805599453f;
+let pn = sqrt(pre * pre + pim * pim);
+pre = pre / pn;
+pim = pim / pn;
+if (sing) { pre = 0.0f; pim = 0.0f; lv = -INF_F; }
+if (bad) { pre = NAN_F; pim = NAN_F; lv = NAN_F; }
+let os = ${U(sg.offset)} + i * 2u;
+A[os] = select(pre, 0.0f, pre == 0.0f);
+A[os + 1u] = select(pim, 0.0f, pim == 0.0f);
+A[${U(la.offset)} + i] = lv;
+`;
+  return { threads: batch, body: s, work: batch * Math.max(1, n) ** 3 * 4 };
+}
+
+// ---- cholesky --------------------------------------------------------------------------------------
+
+function complexCholeskyWgsl({ ins: [a], outs: [l] }: WgslKernelArgs): WgslKernel {
+  const { batch, n } = cmatrix('cholesky', a, true);
+  const nn = n * n;
+  const N = U(n);
+  const D = U(n + 1);
+  // the lower triangle (the diagonal's imaginary part dropped), zeros above; scaled by sc = 4^−t so that
+  // L = (the factor of sc·A)·2^t exactly
+  let s = `let ia = ${U(a.offset)} + i * ${U(2 * nn)};
+let il = ${U(l.offset)} + i * ${U(2 * nn)};
+var wr: array<f32, ${len(nn)}>;
+var wi: array<f32, ${len(nn)}>;
+var mx = 0.0f;
+var bad = false;
+${loop(
+  'r',
+  0,
+  n,
+  loop(
+    'c',
+    0,
+    n,
+    `wr[r * ${N} + c] = 0.0f;
+wi[r * ${N} + c] = 0.0f;
+if (c <= r) {
+  let x = A[ia + (r * ${N} + c) * 2u];
+  let y = select(A[ia + (r * ${N} + c) * 2u + 1u], 0.0f, c == r);
+  wr[r * ${N} + c] = x;
+  wi[r * ${N} + c] = y;
+${note('x', 'y')}}
+`,
+  ),
+)}var te = 0i;
+if (!bad && mx > 0.0f) { te = (frexp(mx).exp + 1i) >> 1u; }
+let sc = ldexp(1.0f, -2i * te);
+let us = ldexp(1.0f, te);
+${loop('z', 0, nn, 'wr[z] = wr[z] * sc;\nwi[z] = wi[z] * sc;\n')}var ok = !bad;
+`;
+  s += loop(
+    'j',
+    0,
+    n,
+    `if (!ok) { break; }
+var d = wr[j * ${D}];
+${loop('k', 0, 'j', `let xr = wr[j * ${N} + k];\nlet xi = wi[j * ${N} + k];\nd -= xr * xr + xi * xi;\n`)}if (!(d > 0.0f) || !${finite('d')}) { ok = false; break; }
+let ljj = sqrt(d);
+let inv = 1.0f / ljj;
+wr[j * ${D}] = ljj;
+wi[j * ${D}] = 0.0f;
+${loop(
+  'r',
+  'j + 1u',
+  n,
+  `var xr = wr[r * ${N} + j];
+var xi = wi[r * ${N} + j];
+${loop(
+  'k',
+  0,
+  'j',
+  `let ar = wr[r * ${N} + k];
+let ai = wi[r * ${N} + k];
+let br = wr[j * ${N} + k];
+let bi = wi[j * ${N} + k];
+xr -= ar * br + ai * bi;
+xi -= ai * br - ar * bi;
+`,
+)}wr[r * ${N} + j] = xr * inv;
+wi[r * ${N} + j] = xi * inv;
+`,
+)}`,
+  );
+  s += `if (ok) {\n${loop(
+    'z',
+    0,
+    nn,
+    `A[il + z * 2u] = wr[z] * us;\nA[il + z * 2u + 1u] = wi[z] * us;\n`,
+  )}} else {\n${fillNan('il', 2 * nn)}}\n`;
+  return { threads: batch, body: s, work: batch * Math.max(1, n) ** 3 * 4 };
+}
+
+// ---- qr --------------------------------------------------------------------------------------------
+
+function complexQrWgsl({ ins: [a], outs: [q, r] }: WgslKernelArgs): WgslKernel {
+  const { batch, m, n } = cmatrix('qr', a, false);
+  const k = Math.min(m, n);
+  const NU = U(n);
+  const KU = U(k);
+  let s = `let ia = ${U(a.offset)} + i * ${U(2 * m * n)};
+let iq = ${U(q.offset)} + i * ${U(2 * m * k)};
+let ir = ${U(r.offset)} + i * ${U(2 * k * n)};
+var wr: array<f32, ${len(m * n)}>;
+var wi: array<f32, ${len(m * n)}>;
+var mx = 0.0f;
+var bad = false;
+${loop('z', 0, m * n, `let x = A[ia + z * 2u];\nlet y = A[ia + z * 2u + 1u];\nwr[z] = x;\nwi[z] = y;\n${note('x', 'y')}`)}${scaleFor}`;
+  s += `if (bad) {\n${fillNan('iq', 2 * m * k)}${fillNan('ir', 2 * k * n)}} else {\n`;
+  s += loop('z', 0, m * n, 'wr[z] = wr[z] * sc;\nwi[z] = wi[z] * sc;\n');
+  const sl = len(Math.max(n, k));
+  s += `var tr: array<f32, ${len(k)}>;
+var ti: array<f32, ${len(k)}>;
+var sr: array<f32, ${sl}>;
+var si: array<f32, ${sl}>;
+var qr: array<f32, ${len(m * k)}>;
+var qi: array<f32, ${len(m * k)}>;
+`;
+  const Wr = (row: string, col: string) => `wr[${row} * ${NU} + ${col}]`;
+  const Wi = (row: string, col: string) => `wi[${row} * ${NU} + ${col}]`;
+  // Householder (LAPACK's zlarfg): Hᴴ·x = β·e₀ with β real, H = I − τ·v·vᴴ, v = (1, x₁.. / (α − β)),
+  // τ = (β − α)/β; Hᴴ = I − conj(τ)·v·vᴴ applied to the columns on the right. R on and above the
+  // diagonal of w, the reflectors (implicit leading 1) below it. σ = 0: no reflector (R_jj = α, complex)
+  s += loop(
+    'j',
+    0,
+    k,
+    `let ar = ${Wr('j', 'j')};
+let ai = ${Wi('j', 'j')};
+var sigma = 0.0f;
+${loop('rr', 'j + 1u', m, `let x = ${Wr('rr', 'j')};\nlet y = ${Wi('rr', 'j')};\nsigma += x * x + y * y;\n`)}tr[j] = 0.0f;
+ti[j] = 0.0f;
+if (sigma == 0.0f) { continue; }
+let nrm = sqrt(ar * ar + ai * ai + sigma);
+let beta = select(nrm, -nrm, ar > 0.0f);
+let dre = ar - beta;
+${recip('dre', 'ai', 'vr', 'vim')}${loop(
+      'rr',
+      'j + 1u',
+      m,
+      `let x = ${Wr('rr', 'j')};\nlet y = ${Wi('rr', 'j')};\n${Wr('rr', 'j')} = x * vr - y * vim;\n${Wi('rr', 'j')} = x * vim + y * vr;\n`,
+    )}let tjr = (beta - ar) / beta;
+let tji = -ai / beta;
+tr[j] = tjr;
+ti[j] = tji;
+${Wr('j', 'j')} = beta;
+${Wi('j', 'j')} = 0.0f;
+${loop('c', 'j + 1u', n, `sr[c] = ${Wr('j', 'c')};\nsi[c] = ${Wi('j', 'c')};\n`)}${loop(
+      'rr',
+      'j + 1u',
+      m,
+      `let er = ${Wr('rr', 'j')};\nlet ei = ${Wi('rr', 'j')};\n${loop(
+        'c',
+        'j + 1u',
+        n,
+        `let x = ${Wr('rr', 'c')};\nlet y = ${Wi('rr', 'c')};\nsr[c] += er * x + ei * y;\nsi[c] += er * y - ei * x;\n`,
+      )}`,
+    )}${loop(
+      'c',
+      'j + 1u',
+      n,
+      `let x = sr[c];\nlet y = si[c];\nsr[c] = tjr * x + tji * y;\nsi[c] = tjr * y - tji * x;\n${Wr('j', 'c')} -= sr[c];\n${Wi('j', 'c')} -= si[c];\n`,
+    )}${loop(
+      'rr',
+      'j + 1u',
+      m,
+      `let er = ${Wr('rr', 'j')};\nlet ei = ${Wi('rr', 'j')};\n${loop(
+        'c',
+        'j + 1u',
+        n,
+        `${Wr('rr', 'c')} -= er * sr[c] - ei * si[c];\n${Wi('rr', 'c')} -= er * si[c] + ei * sr[c];\n`,
+      )}`,
+    )}`,
+  );
+  // Q = H_0 ⋯ H_{k−1} applied to the first k columns of the identity (backward accumulation)
+  const Qr = (row: string, col: string) => `qr[${row} * ${KU} + ${col}]`;
+  const Qi = (row: string, col: string) => `qi[${row} * ${KU} + ${col}]`;
+  s += loop('z', 0, m * k, `qr[z] = select(0.0f, 1.0f, z % ${U(k + 1)} == 0u && z < ${U(k * k)});\nqi[z] = 0.0f;\n`);
+  s += `for (var jj = ${k - 1}i; jj >= 0; jj--) {
+let j = u32(jj);
+let tjr = tr[j];
+let tji = ti[j];
+if (tjr == 0.0f && tji == 0.0f) { continue; }
+${loop('c', 'j', k, `sr[c] = ${Qr('j', 'c')};\nsi[c] = ${Qi('j', 'c')};\n`)}${loop(
+    'rr',
+    'j + 1u',
+    m,
+    `let er = ${Wr('rr', 'j')};\nlet ei = ${Wi('rr', 'j')};\n${loop(
+      'c',
+      'j',
+      k,
+      `let x = ${Qr('rr', 'c')};\nlet y = ${Qi('rr', 'c')};\nsr[c] += er * x + ei * y;\nsi[c] += er * y - ei * x;\n`,
+    )}`,
+  )}${loop(
+    'c',
+    'j',
+    k,
+    `let x = sr[c];\nlet y = si[c];\nsr[c] = tjr * x - tji * y;\nsi[c] = tjr * y + tji * x;\n${Qr('j', 'c')} -= sr[c];\n${Qi('j', 'c')} -= si[c];\n`,
+  )}${loop(
+    'rr',
+    'j + 1u',
+    m,
+    `let er = ${Wr('rr', 'j')};\nlet ei = ${Wi('rr', 'j')};\n${loop(
+      'c',
+      'j',
+      k,
+      `${Qr('rr', 'c')} -= er * sr[c] - ei * si[c];\n${Qi('rr', 'c')} -= er * si[c] + ei * sr[c];\n`,
+    )}`,
+  )}}
+`;
+  // diag(R) real ≥ 0: column j of Q times the phase φ of R_jj, row j of R times conj(φ)
+  s += loop(
+    'j',
+    0,
+    k,
+    `let dr = ${Wr('j', 'j')};
+let di = ${Wi('j', 'j')};
+let dm = max(abs(dr), abs(di));
+var fr = 1.0f;
+var fi = 0.0f;
+var dabs = 0.0f;
+if (dm > 0.0f) {
+  let hr = dr / dm;
+  let hi = di / dm;
+  let hn = sqrt(hr * hr + hi * hi);
+  fr = hr / hn;
+  fi = hi / hn;
+  dabs = dm * hn;
+}
+${loop(
+  'c',
+  0,
+  n,
+  `let x = ${Wr('j', 'c')};
+let y = ${Wi('j', 'c')};
+let o = ir + (j * ${NU} + c) * 2u;
+A[o] = select(select(0.0f, (fr * x + fi * y) / sc, c > j), dabs / sc, c == j);
+A[o + 1u] = select(0.0f, (fr * y - fi * x) / sc, c > j);
+`,
+)}${loop(
+  'rr',
+  0,
+  m,
+  `let x = ${Qr('rr', 'j')};
+let y = ${Qi('rr', 'j')};
+let o = iq + (rr * ${KU} + j) * 2u;
+A[o] = x * fr - y * fi;
+A[o + 1u] = x * fi + y * fr;
+`,
+)}`,
+  );
+  s += '}\n';
+  return { threads: batch, body: s, work: batch * Math.max(1, m) * Math.max(1, n) * Math.max(1, k) * 8 };
+}
+
 /** The WGSL generators of the complex linear-algebra kernels, by op name. */
 export const COMPLEX_LINALG_WGSL = {
   complexEigh: complexEighWgsl,
@@ -510,4 +804,7 @@ export const COMPLEX_LINALG_WGSL = {
   complexSolve: complexSolveWgsl,
   complexInv: complexInvWgsl,
   complexDet: complexDetWgsl,
+  complexSlogdet: complexSlogdetWgsl,
+  complexCholesky: complexCholeskyWgsl,
+  complexQr: complexQrWgsl,
 } as const;

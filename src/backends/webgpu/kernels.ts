@@ -213,6 +213,9 @@ export const WGSL_OPS: { readonly [K in NonElementwiseOpName]: WgslOpEntry } = {
   complexSolve: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexSolve },
   complexInv: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexInv },
   complexDet: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexDet },
+  complexCholesky: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexCholesky },
+  complexQr: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexQr },
+  complexSlogdet: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexSlogdet },
   eigvalsh: none,
   svdvals: none,
   // implicit differentiation calls a host-side solver (JS functions) inside the step

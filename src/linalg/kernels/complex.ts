@@ -1,6 +1,6 @@
 // Batched dense linear algebra on COMPLEX matrices: reduced SVD (one-sided Jacobi with complex
-// rotations), Hermitian eigendecomposition (cyclic complex Jacobi), and LU with partial pivoting
-// (solve, inverse, determinant).
+// rotations), Hermitian eigendecomposition (cyclic complex Jacobi), LU with partial pivoting
+// (solve, inverse, determinant, slogdet), Cholesky, and Householder QR.
 //
 // Storage: interleaved (re, im) pairs, row-major, `batch` matrices back to back: element (b, i, j) of
 // an m×n complex matrix has its real part at 2·((b·m + i)·n + j) and its imaginary part right after.
@@ -1093,4 +1093,351 @@ export function cdet(a: FloatArray, batch: number, n: number, out: FloatArray): 
     out[2 * t + 1] = di === 0 ? 0 : di;
   }
   return -1;
+}
+
+/**
+ * Sign and log-magnitude of the determinant of each complex `n`×`n` matrix, like
+ * torch.linalg.slogdet: `sign` gets det/|det| as (re, im) per item (unit modulus), `logabsdet` gets
+ * log|det| (one real per item), summed over the LU pivots as log|u_kk| (no overflow for large n or
+ * large entries). A singular matrix (an exact zero pivot) gives sign 0 + 0i and logabsdet -Infinity;
+ * neither is a failure. A non-finite input gives NaN in all three outputs. Always returns -1.
+ */
+export function cslogdet(a: FloatArray, batch: number, n: number, sign: FloatArray, logabsdet: FloatArray): number {
+  const nn2 = 2 * n * n;
+  wBuf = growF64(wBuf, nn2);
+  pivBuf = growI32(pivBuf, n);
+  const w = wBuf;
+  const piv = pivBuf;
+  for (let t = 0; t < batch; t++) {
+    const sc = loadScaled(a, t * nn2, n, w);
+    if (Number.isNaN(sc)) {
+      sign[2 * t] = Number.NaN;
+      sign[2 * t + 1] = Number.NaN;
+      logabsdet[t] = Number.NaN;
+      continue;
+    }
+    let sr: number = cluFactor(w, n, piv);
+    let si = 0;
+    let l = 0;
+    let singular = false;
+    for (let k = 0; k < n; k++) {
+      const o = 2 * (k * n + k);
+      const ur = w[o];
+      const ui = w[o + 1];
+      const ar = ur < 0 ? -ur : ur;
+      const ai = ui < 0 ? -ui : ui;
+      // |u| = big·sqrt(1 + q²) with q = small/big <= 1: no underflow of the squares for tiny pivots
+      const big = ar >= ai ? ar : ai;
+      if (big === 0) {
+        singular = true;
+        break;
+      }
+      const pr = ur / big;
+      const pi = ui / big;
+      const q = (ar >= ai ? ai : ar) / big;
+      const q2 = q * q;
+      l += Math.log(big) + 0.5 * Math.log1p(q2);
+      // the pivot's phase u/|u| = (pr, pi)/sqrt(1 + q²)
+      const h = 1 / Math.sqrt(1 + q2);
+      const fr = pr * h;
+      const fi = pi * h;
+      const nr = sr * fr - si * fi;
+      si = sr * fi + si * fr;
+      sr = nr;
+    }
+    if (singular) {
+      sign[2 * t] = 0;
+      sign[2 * t + 1] = 0;
+      logabsdet[t] = Number.NEGATIVE_INFINITY;
+      continue;
+    }
+    // renormalize the accumulated phase (n roundings) to unit modulus; det(A) = det(sc·A)·sc^-n
+    const m = 1 / Math.sqrt(sr * sr + si * si);
+    sr *= m;
+    si *= m;
+    sign[2 * t] = sr === 0 ? 0 : sr; // no -0
+    sign[2 * t + 1] = si === 0 ? 0 : si;
+    logabsdet[t] = sc === 1 ? l : l - n * Math.log(sc);
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Cholesky
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * Lower Cholesky factor of each Hermitian positive definite complex `n`×`n` matrix, A = L·Lᴴ, like
+ * torch.linalg.cholesky(upper=False): reads ONLY the lower triangle of A (diagonal included; the
+ * diagonal's imaginary part is ignored, the upper triangle is never read). L's diagonal is real and
+ * positive (imaginary part exactly 0) and its strict upper triangle is written as exact 0. An item
+ * fails (L filled with NaN) when a pivot a_jj − Σ_k |L_jk|² is <= 0 or not finite (as in LAPACK potrf;
+ * a non-finite entry of the lower triangle always reaches some pivot). Returns -1 or the first failed
+ * batch index.
+ */
+export function ccholesky(a: FloatArray, batch: number, n: number, L: FloatArray): number {
+  const n2 = 2 * n;
+  const nn2 = n * n2;
+  wBuf = growF64(wBuf, nn2);
+  const w = wBuf;
+  let failed = -1;
+  for (let t = 0; t < batch; t++) {
+    const o = t * nn2;
+    let ok = true;
+    for (let j = 0; j < n; j++) {
+      const rj = j * n2;
+      // pivot: re(a_jj) − Σ_k |L_jk|²
+      let s = a[o + rj + 2 * j];
+      for (let k = 0; k < 2 * j; k++) {
+        const v = w[rj + k];
+        s -= v * v;
+      }
+      if (!(s > 0) || s === Number.POSITIVE_INFINITY) {
+        ok = false;
+        break;
+      }
+      const ljj = Math.sqrt(s);
+      w[rj + 2 * j] = ljj;
+      w[rj + 2 * j + 1] = 0;
+      // L_ij = (a_ij − Σ_k L_ik·conj(L_jk)) / L_jj for i > j
+      for (let i = j + 1; i < n; i++) {
+        const ri = i * n2;
+        let vr = a[o + ri + 2 * j];
+        let vi = a[o + ri + 2 * j + 1];
+        for (let k = 0; k < 2 * j; k += 2) {
+          const xr = w[ri + k];
+          const xi = w[ri + k + 1];
+          const yr = w[rj + k];
+          const yi = w[rj + k + 1];
+          vr -= xr * yr + xi * yi;
+          vi -= xi * yr - xr * yi;
+        }
+        w[ri + 2 * j] = vr / ljj;
+        w[ri + 2 * j + 1] = vi / ljj;
+      }
+    }
+    if (!ok) {
+      fillNaN(L, o, nn2);
+      if (failed < 0) failed = t;
+      continue;
+    }
+    for (let i = 0; i < n; i++) {
+      const ri = i * n2;
+      for (let j = 0; j < 2 * i; j++) L[o + ri + j] = w[ri + j];
+      L[o + ri + 2 * i] = w[ri + 2 * i];
+      L[o + ri + 2 * i + 1] = 0;
+      for (let j = 2 * i + 2; j < n2; j++) L[o + ri + j] = 0;
+    }
+  }
+  return failed;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// QR
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * Complex Householder QR of the `m`×`n` matrix in `w` (interleaved, row-major), in place, for the
+ * first k = min(m, n) columns. Reflector j is the Hermitian unitary H_j = I − τ_j·v_j·v_jᴴ with τ_j
+ * REAL, v_j supported on rows j..m-1 with v_jj = 1 implicit and the rest stored below the diagonal
+ * of column j. With x the column of rows j..m-1, θ = arg(x_0) (0 when x_0 = 0), ν = ‖x‖ and
+ * u = |x_0| + ν: v = x·e^{-iθ}/u (v_0 = 1), τ = u/ν, and H·x = −e^{iθ}·ν·e_0. When x has nothing
+ * below x_0 (σ = 0) no reflector is applied (τ = 0) and x_0 stays as it is. On return row j of R is
+ * right of the diagonal of `w`; for each j, `tp` holds 4 numbers from 4j: τ_j, the modulus |R_jj|,
+ * and the phase φ_j (re, im) with R_jj = φ_j·|R_jj| (φ_j = 1 when R_jj = 0). `s` holds 2n doubles.
+ */
+function chouseholderQR(w: Float64Array, m: number, n: number, tp: Float64Array, s: Float64Array): void {
+  const k = m < n ? m : n;
+  const n2 = 2 * n;
+  for (let j = 0; j < k; j++) {
+    const rj = j * n2;
+    const cj = 2 * j;
+    const x0r = w[rj + cj];
+    const x0i = w[rj + cj + 1];
+    let sigma = 0;
+    for (let i = j + 1; i < m; i++) {
+      const re = w[i * n2 + cj];
+      const im = w[i * n2 + cj + 1];
+      sigma += re * re + im * im;
+    }
+    const mod0 = Math.sqrt(x0r * x0r + x0i * x0i);
+    // e^{iθ}
+    const er = mod0 === 0 ? 1 : x0r / mod0;
+    const ei = mod0 === 0 ? 0 : x0i / mod0;
+    if (sigma === 0) {
+      tp[4 * j] = 0;
+      tp[4 * j + 1] = mod0;
+      tp[4 * j + 2] = er;
+      tp[4 * j + 3] = ei;
+      continue;
+    }
+    const nu = Math.sqrt(mod0 * mod0 + sigma);
+    const u = mod0 + nu;
+    const tj = u / nu;
+    tp[4 * j] = tj;
+    tp[4 * j + 1] = nu;
+    tp[4 * j + 2] = -er;
+    tp[4 * j + 3] = -ei;
+    // v_i = x_i·e^{-iθ}/u
+    const fr = er / u;
+    const fi = -ei / u;
+    for (let i = j + 1; i < m; i++) {
+      const o = i * n2 + cj;
+      const re = w[o];
+      const im = w[o + 1];
+      w[o] = re * fr - im * fi;
+      w[o + 1] = re * fi + im * fr;
+    }
+    w[rj + cj] = 0; // R_jj lives in tp
+    w[rj + cj + 1] = 0;
+    // columns c > j: s_c = τ·(vᴴ·col_c), col_c −= v·s_c
+    if (j + 1 < n) {
+      for (let c = cj + 2; c < n2; c++) s[c] = w[rj + c];
+      for (let i = j + 1; i < m; i++) {
+        const ri = i * n2;
+        const vr = w[ri + cj];
+        const vi = w[ri + cj + 1];
+        if (vr === 0 && vi === 0) continue;
+        for (let c = cj + 2; c < n2; c += 2) {
+          const yr = w[ri + c];
+          const yi = w[ri + c + 1];
+          s[c] += vr * yr + vi * yi;
+          s[c + 1] += vr * yi - vi * yr;
+        }
+      }
+      for (let c = cj + 2; c < n2; c++) {
+        s[c] *= tj;
+        w[rj + c] -= s[c];
+      }
+      for (let i = j + 1; i < m; i++) {
+        const ri = i * n2;
+        const vr = w[ri + cj];
+        const vi = w[ri + cj + 1];
+        if (vr === 0 && vi === 0) continue;
+        for (let c = cj + 2; c < n2; c += 2) {
+          const yr = s[c];
+          const yi = s[c + 1];
+          w[ri + c] -= vr * yr - vi * yi;
+          w[ri + c + 1] -= vr * yi + vi * yr;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The first `k` columns of Q = H_0·H_1···H_{k−1} (backward accumulation) into `q` (complex `m`×`k`,
+ * row-major) from the output of {@link chouseholderQR} (τ_j at tp[4j]). `s` holds 2k doubles.
+ */
+function cformQ(w: Float64Array, m: number, n: number, tp: Float64Array, q: Float64Array, k: number, s: Float64Array): void {
+  const n2 = 2 * n;
+  const k2 = 2 * k;
+  q.fill(0, 0, m * k2);
+  for (let i = 0; i < k; i++) q[i * k2 + 2 * i] = 1;
+  for (let j = k - 1; j >= 0; j--) {
+    const tj = tp[4 * j];
+    if (tj === 0) continue;
+    const cj = 2 * j;
+    const rj = j * k2;
+    for (let c = cj; c < k2; c++) s[c] = q[rj + c];
+    for (let i = j + 1; i < m; i++) {
+      const vr = w[i * n2 + cj];
+      const vi = w[i * n2 + cj + 1];
+      if (vr === 0 && vi === 0) continue;
+      const ri = i * k2;
+      for (let c = cj; c < k2; c += 2) {
+        const yr = q[ri + c];
+        const yi = q[ri + c + 1];
+        s[c] += vr * yr + vi * yi;
+        s[c + 1] += vr * yi - vi * yr;
+      }
+    }
+    for (let c = cj; c < k2; c++) {
+      s[c] *= tj;
+      q[rj + c] -= s[c];
+    }
+    for (let i = j + 1; i < m; i++) {
+      const vr = w[i * n2 + cj];
+      const vi = w[i * n2 + cj + 1];
+      if (vr === 0 && vi === 0) continue;
+      const ri = i * k2;
+      for (let c = cj; c < k2; c += 2) {
+        const yr = s[c];
+        const yi = s[c + 1];
+        q[ri + c] -= vr * yr - vi * yi;
+        q[ri + c + 1] -= vr * yi + vi * yr;
+      }
+    }
+  }
+}
+
+/**
+ * Reduced QR of each complex `m`×`n` matrix, like torch.linalg.qr(mode='reduced'): k = min(m, n),
+ * `Q` complex m×k with orthonormal columns (QᴴQ = I), `R` complex k×n upper triangular (strict lower
+ * part exact 0), A = Q·R, by Householder reflections. Phase convention: diag(R) is REAL and >= 0
+ * (imaginary part exactly 0): column j of Q is multiplied by the phase φ_j of the Householder R_jj and
+ * row j of R by conj(φ_j), so the factorization is unique for full-rank A. A zero column still gets a
+ * unit column of Q orthogonal to the others (Q is a product of unitary reflectors). An item fails
+ * (outputs NaN) only on non-finite input. Returns -1 or the first failed batch index.
+ */
+export function cqr(a: FloatArray, batch: number, m: number, n: number, Q: FloatArray, R: FloatArray): number {
+  const k = m < n ? m : n;
+  const n2 = 2 * n;
+  const k2 = 2 * k;
+  const mn2 = m * n2;
+  const mk2 = m * k2;
+  const kn2 = k * n2;
+  // scratch shared with the other kernels: w = the factored matrix, vt = Q, d = (τ_j, |R_jj|, φ_j)
+  // quadruples, rhs = the work row
+  wBuf = growF64(wBuf, mn2);
+  vtBuf = growF64(vtBuf, mk2);
+  dBuf = growF64(dBuf, 4 * k);
+  rhsBuf = growF64(rhsBuf, n2 > k2 ? n2 : k2);
+  const w = wBuf;
+  const q = vtBuf;
+  const tp = dBuf;
+  const s = rhsBuf;
+  let failed = -1;
+  for (let t = 0; t < batch; t++) {
+    const oq = t * mk2;
+    const or = t * kn2;
+    const mx = loadMaxAbs(a, t * mn2, mn2, w);
+    if (!Number.isFinite(mx)) {
+      fillNaN(Q, oq, mk2);
+      fillNaN(R, or, kn2);
+      if (failed < 0) failed = t;
+      continue;
+    }
+    const sc = pow2Scale(mx);
+    if (sc !== 1) for (let i = 0; i < mn2; i++) w[i] *= sc;
+    chouseholderQR(w, m, n, tp, s);
+    cformQ(w, m, n, tp, q, k, s);
+    const unscale = 1 / sc;
+    for (let j = 0; j < k; j++) {
+      const pr = tp[4 * j + 2];
+      const pi = tp[4 * j + 3];
+      const cj = 2 * j;
+      // Q column j ·= φ_j
+      for (let i = 0; i < m; i++) {
+        const src = i * k2 + cj;
+        const yr = q[src];
+        const yi = q[src + 1];
+        Q[oq + src] = yr * pr - yi * pi;
+        Q[oq + src + 1] = yr * pi + yi * pr;
+      }
+      // R row j ·= conj(φ_j): zeros, |R_jj|, then the rest
+      const rr = or + j * n2;
+      const rw = j * n2;
+      for (let c = 0; c < cj; c++) R[rr + c] = 0;
+      R[rr + cj] = tp[4 * j + 1] * unscale;
+      R[rr + cj + 1] = 0;
+      for (let c = cj + 2; c < n2; c += 2) {
+        const yr = w[rw + c];
+        const yi = w[rw + c + 1];
+        R[rr + c] = (yr * pr + yi * pi) * unscale;
+        R[rr + c + 1] = (yi * pr - yr * pi) * unscale;
+      }
+    }
+  }
+  return failed;
 }
