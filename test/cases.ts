@@ -416,6 +416,19 @@ export const CASES: Record<OpName, Case[]> = {
       return [Q.view, R.view];
     }),
   ],
+  complexEig: [
+    c('values and a phase-free function of the vectors', [[4, 4, 2]], (x) => {
+      // a diagonal shift keeps the eigenvalues apart; |V|² ignores the vectors' phases
+      const { values, vectors } = L.eig(mg.add(cx(x), mg.diagEmbed(mg.tensor([0, 3, 6, 9]))));
+      return [values.view, mg.abs(vectors)];
+    }),
+    c('real input with a complex pair', [[3, 3]], (x) => {
+      const A = mg.add(x, mg.tensor([[0, 3, 0], [-3, 0, 0], [0, 0, 5]]));
+      const { values, vectors } = L.eig(mg.complex(A, mg.mul(A, 0)));
+      // symmetric in the conjugate pair (its order may flip under perturbation)
+      return [mg.sum(mg.square(mg.abs(values))), mg.sum(values.re), mg.sum(mg.square(mg.abs(vectors)), -1)];
+    }),
+  ],
   complexSlogdet: [
     c('sign and log|det|, batched', [[2, 3, 3, 2]], (x) => {
       const { sign, logabsdet } = L.slogdet(cshift(cx(x), 1));

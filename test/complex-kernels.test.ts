@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bitsEqual, item, maxAbs, maxAbsDiff, signedRng, stack } from './helpers/arrays.js';
 import { eigh, svd, type FloatArray } from '../src/linalg/kernels.js';
-import { ccholesky, cdet, ceigh, cinv, cqr, cslogdet, csolve, csvd } from '../src/linalg/kernels/complex.js';
+import { ccholesky, cdet, ceig, ceigh, cinv, cqr, cslogdet, csolve, csvd } from '../src/linalg/kernels/complex.js';
 
 // Complex matrices are interleaved (re, im), row-major: entry (i, j) of an m×n matrix is at
 // 2·(i·n + j) (re) and 2·(i·n + j) + 1 (im).
@@ -1257,5 +1257,292 @@ describe('cslogdet', () => {
       expect(Math.abs(s.logabs[0] - (base.logabs[0] + n * e * Math.LN2))).toBeLessThan(1e-12 * n * 900);
       expect(maxAbsDiff(s.sign, base.sign)).toBeLessThan(1e-15);
     }
+  });
+});
+
+// ---------- ceig (general complex eigendecomposition) ----------
+
+function runCeig(a: FloatArray, n: number, batch = 1) {
+  const L = new Float64Array(batch * 2 * n);
+  const V = new Float64Array(batch * 2 * n * n);
+  const status = ceig(a, batch, n, L, V);
+  return { L, V, status };
+}
+
+/** max |A·V − V·diag(L)| / (max|A|·n) (max|A| := 1 for the zero matrix). */
+function ceigResidual(a: ArrayLike<number>, n: number, L: ArrayLike<number>, V: ArrayLike<number>): number {
+  const av = cmatmul(a, V, n, n, n);
+  const vl = new Float64Array(2 * n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const vr = V[2 * (i * n + j)];
+      const vi = V[2 * (i * n + j) + 1];
+      vl[2 * (i * n + j)] = vr * L[2 * j] - vi * L[2 * j + 1];
+      vl[2 * (i * n + j) + 1] = vr * L[2 * j + 1] + vi * L[2 * j];
+    }
+  }
+  return maxAbsDiff(av, vl) / ((maxAbs(a) || 1) * n);
+}
+
+/** Residual, unit columns, gauge, and the (re, im) ascending order. */
+function checkCeig(a: ArrayLike<number>, n: number, L: ArrayLike<number>, V: ArrayLike<number>, tol: number): void {
+  expect(Array.from(L).every(Number.isFinite) && Array.from(V).every(Number.isFinite)).toBe(true);
+  expect(ceigResidual(a, n, L, V)).toBeLessThan(tol);
+  for (let j = 0; j < n; j++) {
+    let nrm = 0;
+    for (let i = 0; i < n; i++) nrm += V[2 * (i * n + j)] ** 2 + V[2 * (i * n + j) + 1] ** 2;
+    expect(Math.abs(Math.sqrt(nrm) - 1)).toBeLessThan(tol);
+  }
+  checkGauge(V, n, tol);
+  for (let j = 1; j < n; j++) {
+    const ordered = L[2 * j - 2] < L[2 * j] || (L[2 * j - 2] === L[2 * j] && L[2 * j - 1] <= L[2 * j + 1]);
+    expect(ordered).toBe(true);
+  }
+}
+
+/** Each expected eigenvalue (re, im pairs) is matched, one to one, by a computed one within tol. */
+function expectSpectrum(L: ArrayLike<number>, expected: [number, number][], tol: number): void {
+  const used = new Array<boolean>(expected.length).fill(false);
+  for (let j = 0; j < expected.length; j++) {
+    let best = -1;
+    let bd = Infinity;
+    for (let k = 0; k < expected.length; k++) {
+      if (used[k]) continue;
+      const d = Math.hypot(L[2 * j] - expected[k][0], L[2 * j + 1] - expected[k][1]);
+      if (d < bd) {
+        bd = d;
+        best = k;
+      }
+    }
+    expect(bd).toBeLessThan(tol);
+    used[best] = true;
+  }
+}
+
+/** S·diag(d)·S⁻¹ for a random complex S (d complex, as (re, im) pairs). */
+function withEigenvalues(d: [number, number][], r: () => number): Float64Array {
+  const n = d.length;
+  const s = randomComplex(n, n, r);
+  for (let i = 0; i < n; i++) s[2 * (i * n + i)] += 2; // well conditioned
+  const sinv = new Float64Array(2 * n * n);
+  expect(cinv(s, 1, n, sinv)).toBe(-1);
+  const sd = new Float64Array(2 * n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const xr = s[2 * (i * n + j)];
+      const xi = s[2 * (i * n + j) + 1];
+      sd[2 * (i * n + j)] = xr * d[j][0] - xi * d[j][1];
+      sd[2 * (i * n + j) + 1] = xr * d[j][1] + xi * d[j][0];
+    }
+  }
+  return cmatmul(sd, sinv, n, n, n);
+}
+
+describe('ceig', () => {
+  it('decomposes random complex float64 matrices (n = 1..8, 16; batch 3)', () => {
+    const r = signedRng(81);
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 16]) {
+      const items = [randomComplex(n, n, r), randomComplex(n, n, r), scaleComplex(randomComplex(n, n, r), 1e3)];
+      const { L, V, status } = runCeig(stack(items), n, 3);
+      expect(status).toBe(-1);
+      for (let t = 0; t < 3; t++) checkCeig(items[t], n, item(L, t, 2 * n), item(V, t, 2 * n * n), 1e-12);
+    }
+  });
+
+  it('works on float32 data', () => {
+    const r = signedRng(82);
+    for (const n of [1, 3, 4, 8]) {
+      const a32 = Float32Array.from(stack([randomComplex(n, n, r), randomComplex(n, n, r)]));
+      const L = new Float32Array(2 * 2 * n);
+      const V = new Float32Array(2 * 2 * n * n);
+      expect(ceig(a32, 2, n, L, V)).toBe(-1);
+      for (let t = 0; t < 2; t++) {
+        const a = item(a32, t, 2 * n * n);
+        checkCeig(a, n, item(L, t, 2 * n), item(V, t, 2 * n * n), 1e-5);
+        const ref = runCeig(a, n);
+        expect(bitsEqual(item(L, t, 2 * n), Float32Array.from(ref.L))).toBe(true);
+        expect(bitsEqual(item(V, t, 2 * n * n), Float32Array.from(ref.V))).toBe(true);
+      }
+    }
+  });
+
+  it('gives complex-conjugate pairs for real matrices (rotation blocks, random real)', () => {
+    // a 2x2 rotation by θ: e^{±iθ}
+    const th = 0.7;
+    const rot = new Float64Array([Math.cos(th), 0, -Math.sin(th), 0, Math.sin(th), 0, Math.cos(th), 0]);
+    const a = runCeig(rot, 2);
+    expect(a.status).toBe(-1);
+    checkCeig(rot, 2, a.L, a.V, 1e-14);
+    expectSpectrum(a.L, [[Math.cos(th), -Math.sin(th)], [Math.cos(th), Math.sin(th)]], 1e-15);
+    // the eigenvectors of the rotation are (1, ∓i)/√2 up to phase
+    for (let j = 0; j < 2; j++) expect(Math.abs(Math.hypot(a.V[2 * j], a.V[2 * j + 1]) - Math.SQRT1_2)).toBeLessThan(1e-15);
+    const r = signedRng(83);
+    for (const n of [3, 4, 5, 6, 7, 8, 16]) {
+      const real = new Float64Array(2 * n * n);
+      for (let i = 0; i < n * n; i++) real[2 * i] = r();
+      const { L, V, status } = runCeig(real, n);
+      expect(status).toBe(-1);
+      checkCeig(real, n, L, V, 1e-12);
+      // the spectrum is closed under conjugation
+      const conj: [number, number][] = [];
+      for (let j = 0; j < n; j++) conj.push([L[2 * j], -L[2 * j + 1]]);
+      expectSpectrum(L, conj, 1e-12);
+      let nComplex = 0;
+      for (let j = 0; j < n; j++) if (Math.abs(L[2 * j + 1]) > 1e-6) nComplex++;
+      if (n >= 6) expect(nComplex).toBeGreaterThan(0);
+    }
+    // a real block-diagonal matrix with a rotation-scaling block [[1, -2], [2, 1]] (1 ± 2i) and 3
+    const blk = withEigenvalues([[1, 2], [1, -2], [3, 0]], signedRng(84));
+    const b = runCeig(blk, 3);
+    checkCeig(blk, 3, b.L, b.V, 1e-12);
+    expectSpectrum(b.L, [[1, -2], [1, 2], [3, 0]], 1e-12);
+  });
+
+  it('agrees with ceigh on Hermitian matrices', () => {
+    const r = signedRng(85);
+    for (const n of [2, 3, 5, 8, 16]) {
+      const a = randomHermitian(n, r);
+      const g = runCeig(a, n);
+      const h = runCeigh(a, n);
+      expect(g.status).toBe(-1);
+      checkCeig(a, n, g.L, g.V, 1e-12);
+      for (let j = 0; j < n; j++) {
+        expect(Math.abs(g.L[2 * j] - h.L[j])).toBeLessThan(1e-13 * n);
+        expect(Math.abs(g.L[2 * j + 1])).toBeLessThan(1e-13 * n);
+      }
+    }
+  });
+
+  it('returns the diagonal of a triangular matrix', () => {
+    const r = signedRng(86);
+    for (const n of [2, 4, 7]) {
+      const up = randomComplex(n, n, r);
+      const lo = randomComplex(n, n, r);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < i; j++) {
+          up[2 * (i * n + j)] = 0;
+          up[2 * (i * n + j) + 1] = 0;
+          lo[2 * (j * n + i)] = 0;
+          lo[2 * (j * n + i) + 1] = 0;
+        }
+      }
+      for (const [a, exact] of [
+        [up, true],
+        [lo, false],
+      ] as const) {
+        const diag: [number, number][] = [];
+        for (let i = 0; i < n; i++) diag.push([a[2 * (i * n + i)], a[2 * (i * n + i) + 1]]);
+        diag.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+        const { L, V, status } = runCeig(a, n);
+        expect(status).toBe(-1);
+        checkCeig(a, n, L, V, 1e-12);
+        // upper triangular: already in Schur form, so the eigenvalues are the diagonal exactly
+        if (exact) expect(Array.from(L)).toEqual(diag.flat());
+        else expect(maxAbsDiff(L, diag.flat())).toBeLessThan(1e-13);
+      }
+    }
+  });
+
+  it('gives finite vectors for repeated eigenvalues and defective (Jordan) matrices', () => {
+    const r = signedRng(87);
+    // diagonalizable with a repeated eigenvalue
+    for (const d of [
+      [[1, 0], [1, 0], [2, 0]],
+      [[0.5, -1], [0.5, -1], [0.5, -1], [-2, 0.25]],
+    ] as [number, number][][]) {
+      const n = d.length;
+      const a = withEigenvalues(d, r);
+      const { L, V, status } = runCeig(a, n);
+      expect(status).toBe(-1);
+      checkCeig(a, n, L, V, 1e-12);
+      expectSpectrum(L, d, 1e-7);
+    }
+    // exact repeated diagonal (zero denominators in the back-substitution): the identity, a multiple
+    for (const n of [1, 3, 6]) {
+      const id = ceye(n).map((v) => (v === 1 ? -1.5 : 0));
+      const { L, V, status } = runCeig(id, n);
+      expect(status).toBe(-1);
+      checkCeig(id, n, L, V, 1e-15);
+      expect(Array.from(L)).toEqual(new Array(n).fill([-1.5, 0]).flat());
+      expect(maxAbsDiff(V, ceye(n))).toBe(0);
+    }
+    // Jordan blocks (triangular and similarity-transformed): finite outputs, small residual
+    for (const n of [2, 3, 5]) {
+      const j = new Float64Array(2 * n * n);
+      for (let i = 0; i < n; i++) {
+        j[2 * (i * n + i)] = 1;
+        j[2 * (i * n + i) + 1] = -0.5;
+        if (i + 1 < n) j[2 * (i * n + i + 1)] = 1;
+      }
+      const q = randomUnitary(n, r);
+      const jq = cmatmul(cmatmul(q, j, n, n, n), adjoint(q, n, n), n, n, n);
+      for (const a of [j, jq]) {
+        const res = runCeig(a, n);
+        expect(res.status).toBe(-1);
+        checkCeig(a, n, res.L, res.V, 1e-12);
+        // a rounding-size perturbation moves a Jordan block's eigenvalue by ~EPS^(1/n)
+        expectSpectrum(res.L, new Array(n).fill([1, -0.5]) as [number, number][], 10 * 2.2e-16 ** (1 / n));
+      }
+    }
+  });
+
+  it('handles the zero matrix, 1x1 and cyclic permutations (roots of unity)', () => {
+    for (const n of [1, 2, 5]) {
+      const z = runCeig(new Float64Array(2 * n * n), n);
+      expect(z.status).toBe(-1);
+      expect(maxAbs(z.L)).toBe(0);
+      expect(maxAbsDiff(z.V, ceye(n))).toBe(0);
+    }
+    const one = runCeig(new Float64Array([-3.5, 2]), 1);
+    expect(Array.from(one.L)).toEqual([-3.5, 2]);
+    expect(Array.from(one.V)).toEqual([1, 0]);
+    for (const n of [2, 3, 4, 5, 8]) {
+      const p = new Float64Array(2 * n * n);
+      for (let i = 0; i < n; i++) p[2 * (i * n + ((i + 1) % n))] = 1;
+      const { L, V, status } = runCeig(p, n);
+      expect(status).toBe(-1);
+      checkCeig(p, n, L, V, 1e-13);
+      const roots: [number, number][] = [];
+      for (let k = 0; k < n; k++) roots.push([Math.cos((2 * Math.PI * k) / n), Math.sin((2 * Math.PI * k) / n)]);
+      expectSpectrum(L, roots, 1e-13);
+    }
+  });
+
+  it('is scale invariant and deterministic, independent of the batch position', () => {
+    const r = signedRng(88);
+    const n = 6;
+    const a = randomComplex(n, n, r);
+    const base = runCeig(a, n);
+    expect(bitsEqual(runCeig(a, n).V, base.V)).toBe(true);
+    for (const s of [2 ** 600, 2 ** -600]) {
+      const res = runCeig(scaleComplex(a, s), n);
+      expect(res.status).toBe(-1);
+      expect(bitsEqual(res.L.map((v) => v / s), base.L)).toBe(true);
+      expect(bitsEqual(res.V, base.V)).toBe(true);
+    }
+    const both = runCeig(stack([randomComplex(n, n, r), a, randomComplex(n, n, r)]), n, 3);
+    expect(bitsEqual(item(both.L, 1, 2 * n), base.L)).toBe(true);
+    expect(bitsEqual(item(both.V, 1, 2 * n * n), base.V)).toBe(true);
+  });
+
+  it('reports the first non-finite item and still computes the others', () => {
+    const r = signedRng(89);
+    const n = 4;
+    const good = randomComplex(n, n, r);
+    const bad = randomComplex(n, n, r);
+    bad[2 * (1 * n + 2) + 1] = Number.NaN;
+    const inf = randomComplex(n, n, r);
+    inf[0] = Number.POSITIVE_INFINITY;
+    const good2 = randomComplex(n, n, r);
+    const { L, V, status } = runCeig(stack([good, bad, good2, inf]), n, 4);
+    expect(status).toBe(1);
+    for (const t of [1, 3]) {
+      expect(item(L, t, 2 * n).every(Number.isNaN)).toBe(true);
+      expect(item(V, t, 2 * n * n).every(Number.isNaN)).toBe(true);
+    }
+    checkCeig(good, n, item(L, 0, 2 * n), item(V, 0, 2 * n * n), 1e-12);
+    checkCeig(good2, n, item(L, 2, 2 * n), item(V, 2, 2 * n * n), 1e-12);
+    const alone = runCeig(good2, n);
+    expect(bitsEqual(item(L, 2, 2 * n), alone.L)).toBe(true);
   });
 });

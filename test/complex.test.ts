@@ -86,6 +86,15 @@ function run(c: Case, xs: AnyTensor[]): AnyTensor[] {
       const { sign, logabsdet } = L.slogdet(a);
       return [sign, logabsdet];
     }
+    case 'eig': {
+      const { values, vectors } = L.eig(a);
+      return [values, vectors];
+    }
+    case 'eig-of-real': {
+      const r = xs[0] as Tensor;
+      const { values, vectors } = L.eig(mg.complex(r, mg.mul(r, 0)));
+      return [values, vectors];
+    }
     case 'sum':
       return [mg.sum(a)];
     case 'mean':
@@ -150,6 +159,15 @@ function loss(c: Case, outs: AnyTensor[]): Tensor {
     case 'qr-gauge-free': {
       const [Q, R] = outs as [ComplexTensor, ComplexTensor];
       return mg.add(mg.sum(mg.mul(abs2(Q), real(l.wQ))), mg.sum(mg.mul(abs2(R), real(l.wR))));
+    }
+    case 'eig-gauge-free': {
+      const [vals, V] = outs as [ComplexTensor, ComplexTensor];
+      return mg.add(mg.add(mg.sum(mg.mul(vals.re, real(l.wr))), mg.sum(mg.mul(vals.im, real(l.wi)))), mg.sum(mg.mul(abs2(V), real(l.wV))));
+    }
+    case 'eig-symmetric': {
+      const [vals, V] = outs as [ComplexTensor, ComplexTensor];
+      const perPair = mg.add(mg.add(mg.mul(vals.re, real(l.a)), mg.mul(mg.square(vals.im), real(l.b))), mg.mul(mg.square(vals.re), real(l.c)));
+      return mg.add(mg.sum(perPair), mg.sum(mg.mul(abs2(V), real(l.wRow))));
     }
     case 'slogdet-linear': {
       const [sign, logabsdet] = outs as [ComplexTensor, Tensor];
@@ -314,7 +332,7 @@ describe('complex tensors', () => {
     expect(() => mg.add(z, mg.tensor([1, 2], { dtype: 'float32' }))).toThrow(/add: a complex128 operand meets a float32 one/);
     expect(() => mg.add(z, z.cast('complex64'))).toThrow(/add: inputs have different dtypes \(complex128, complex64\)/);
     expect(() => mg.viewAsComplex(mg.zeros([2, 3]))).toThrow(/last dim must be 2/);
-    expect(() => L.eig(z as never)).toThrow(/linalg.eig: not defined for complex/);
+    expect(() => L.eigenvector(z as never)).toThrow(/linalg.eigenvector: not defined for complex/);
     expect(() => L.cholesky(z)).toThrow(/linalg.cholesky: the matrix is not positive definite/);
     expect(() => mg.grad((x: ComplexTensor) => x as never)(z)).toThrow(/real tensors, got a complex128 one/);
     expect(() => mg.complexTensor({ re: [1, 2], im: [1] })).toThrow(/re has shape \[2\], im has \[1\]/);
@@ -451,6 +469,22 @@ describe('degenerate complex decompositions', () => {
       }, A(), `${name}: U diag(c) Vh`);
     });
   }
+
+  it('eig at a repeated eigenvalue (diagonalizable) and a Jordan block: finite; Σλ and Σλ² exact', () => {
+    const S = mg.add(unitary(3, 9), mg.mul(mg.eye(3), 0.5));
+    const repeated = mg.matmul(mg.matmul(S, mg.complex(mg.diagEmbed(mg.tensor([1, 1, 2])), mg.zeros([3, 3]))), L.inv(S));
+    const jordan = mg.complexTensor({ re: [[2, 1, 0], [0, 2, 1], [0, 0, 2]] });
+    for (const [name, A] of [['S·diag(1, 1, 2)·S⁻¹', repeated], ['Jordan block', jordan]] as const) {
+      const all = (X: ComplexTensor) => {
+        const { values, vectors } = L.eig(X);
+        return mg.add(mg.sum(mg.real(values)), mg.sum(mg.mul(mg.square(mg.abs(vectors)), mg.tensor([[1], [2], [3]]))));
+      };
+      expect(finite(mg.grad(all)(A)), `${name}: gradient`).toBe(true);
+      if (name === 'Jordan block') continue; // eigenvalues are not differentiable there (they move like ε^(1/3))
+      exact((X) => mg.sum(mg.real(L.eig(X).values)), A, `${name}: Σ Re λ`);
+      exact((X) => mg.sum(mg.real(mg.square(L.eig(X).values))), A, `${name}: Σ Re λ²`);
+    }
+  });
 
   it('the zero matrix: finite outputs and gradients (svd and eigh)', () => {
     for (const shape of [[3, 3], [4, 2], [2, 4]]) {

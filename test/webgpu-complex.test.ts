@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import * as F from '../src/autograd/api.js';
 import { compile } from '../src/autograd/compile.js';
 import { inputTensor } from '../src/autograd/jit.js';
 import type { Backend } from '../src/backends/backend.js';
@@ -591,5 +592,189 @@ describe.skipIf(!gpu)('webgpu complex cholesky, qr, slogdet: invariants and CPU 
     expect(() => gpu!.compile(compile([x], cholOf(x)))).toThrow(/linalg\.cholesky runs complex matrices up to 32×32/);
     expect(() => gpu!.compile(compile([x], qrOf(x)))).toThrow(/linalg\.qr runs complex matrices up to 32×32/);
     expect(() => gpu!.compile(compile([x], slogdetOf(x)))).toThrow(/linalg\.slogdet runs complex matrices up to 32×32/);
+  });
+});
+
+// ---- complexEig (general complex eigendecomposition) ----------------------------------------------
+
+const eigOf = (a: mg.Tensor) => F.apply('complexEig', [a]);
+
+/** Largest modulus over the complex entries. */
+function cmaxAbs(x: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < x.length; i += 2) m = Math.max(m, Math.hypot(x[i], x[i + 1]));
+  return m;
+}
+
+/**
+ * Checks complexEig's item k of the complex n×n batch `a`: A·V = V·diag(L) (relative to max |a_ij|), unit
+ * columns, the gauge (the first largest-|.| component of each column real > 0, imaginary part exactly 0),
+ * eigenvalues ascending by real part, exact ties by imaginary part. Returns the residual.
+ */
+function checkEig(a: ArrayLike<number>, L: ArrayLike<number>, V: ArrayLike<number>, k: number, n: number, tol: number): number {
+  const ak = citem(a, k, n, n);
+  const v = citem(V, k, n, n);
+  const lam = citem(L, k, n, 1);
+  // V·diag(L): column j times λ_j
+  const lv = new Float64Array(2 * n * n);
+  for (let r = 0; r < n; r++)
+    for (let j = 0; j < n; j++) {
+      const [xr, xi, lr, li] = [v[2 * (r * n + j)], v[2 * (r * n + j) + 1], lam[2 * j], lam[2 * j + 1]];
+      lv[2 * (r * n + j)] = xr * lr - xi * li;
+      lv[2 * (r * n + j) + 1] = xr * li + xi * lr;
+    }
+  const res = maxDiff(cmm(ak, v, n, n, n), lv);
+  expect(res).toBeLessThan(tol * Math.max(1, cmaxAbs(ak)));
+  for (let j = 0; j < n; j++) {
+    let nv = 0;
+    let best = -1;
+    let bi = 0;
+    for (let r = 0; r < n; r++) {
+      const [re, im] = [v[2 * (r * n + j)], v[2 * (r * n + j) + 1]];
+      nv += re * re + im * im;
+      if (Math.fround(re * re + im * im) > best) [best, bi] = [Math.fround(re * re + im * im), r];
+    }
+    expect(Math.abs(Math.sqrt(nv) - 1), `column ${j} norm`).toBeLessThan(tol);
+    expect(v[2 * (bi * n + j) + 1], `column ${j} gauge imaginary`).toBe(0);
+    expect(v[2 * (bi * n + j)], `column ${j} gauge real`).toBeGreaterThan(0);
+  }
+  expectGauge(v, n);
+  for (let j = 1; j < n; j++) {
+    const [pr, pi, qr, qi] = [lam[2 * j - 2], lam[2 * j - 1], lam[2 * j], lam[2 * j + 1]];
+    expect(qr > pr || (qr === pr && qi >= pi), `eigenvalues ${j - 1}, ${j} in order`).toBe(true);
+  }
+  return res;
+}
+
+/** Smallest distance between two eigenvalues of item k (n complex values). */
+function minGap(L: ArrayLike<number>, k: number, n: number): number {
+  let g = Infinity;
+  for (let p = 0; p < n; p++)
+    for (let q = p + 1; q < n; q++) g = Math.min(g, Math.hypot(L[2 * (k * n + p)] - L[2 * (k * n + q)], L[2 * (k * n + p) + 1] - L[2 * (k * n + q) + 1]));
+  return g;
+}
+
+const EIG_SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 16];
+
+describe.skipIf(!gpu)('webgpu complexEig: invariants and CPU parity (float32)', () => {
+  for (const n of EIG_SIZES) {
+    it(`eig ${B}×${n}×${n}: A·V = V·Λ, unit columns, gauge, sorted; values (and vectors where well separated) = CPU`, async () => {
+      const A = rand([B, n, n, 2], 700 + n);
+      const [L, V] = await run(gpu!, [A], eigOf);
+      const [Lc, Vc] = await run(mg.cpu, [A], eigOf);
+      const tol = TOL * n * 4;
+      let compared = 0;
+      for (let k = 0; k < B; k++) {
+        checkEig(A.dataSync(), L, V, k, n, tol);
+        // eigenvalues of a random (non-normal) matrix: conditioning ~ 1/gap; compare the well separated
+        const gap = minGap(Lc, k, n);
+        if (gap > 0.05) {
+          compared++;
+          expect(maxDiff(citem(L, k, n, 1), citem(Lc, k, n, 1)), `item ${k} values`).toBeLessThan(tol / Math.min(1, gap));
+          // simple eigenvalues: the gauge fixes the vectors, comparable too
+          expect(maxDiff(citem(V, k, n, n), citem(Vc, k, n, n)), `item ${k} vectors`).toBeLessThan((tol * 4) / Math.min(1, gap));
+        }
+      }
+      expect(compared).toBeGreaterThan(0);
+    });
+  }
+
+  it(`eig at the largest size (${WEBGPU_LINALG_MAX_N}×${WEBGPU_LINALG_MAX_N}): invariants, values and vectors = CPU`, async () => {
+    const n = WEBGPU_LINALG_MAX_N;
+    const A = rand([1, n, n, 2], 777);
+    const tol = TOL * n * 4;
+    const [L, V] = await run(gpu!, [A], eigOf);
+    checkEig(A.dataSync(), L, V, 0, n, tol);
+    const [Lc, Vc] = await run(mg.cpu, [A], eigOf);
+    const gap = minGap(Lc, 0, n);
+    expect(gap).toBeGreaterThan(0.05); // this seed's spectrum is well separated
+    expect(maxDiff(L, Lc)).toBeLessThan(tol / Math.min(1, gap));
+    expect(maxDiff(V, Vc)).toBeLessThan((tol * 4) / Math.min(1, gap));
+  });
+
+  it('a real matrix: eigenvalues in conjugate pairs, real ones real; as the CPU', async () => {
+    const n = 6;
+    const R = mg.random([2, n, n], { seed: 81, dtype: 'float32', low: -1, high: 1 }).dataSync();
+    const A = f32(Array.from({ length: 2 * R.length }, (_, i) => (i % 2 === 0 ? R[i >> 1] : 0)), [2, n, n, 2]);
+    const [L, V] = await run(gpu!, [A], eigOf);
+    const [Lc] = await run(mg.cpu, [A], eigOf);
+    const tol = TOL * n * 4;
+    let pairs = 0;
+    for (let k = 0; k < 2; k++) {
+      checkEig(A.dataSync(), L, V, k, n, tol);
+      const lam = citem(L, k, n, 1);
+      const lamc = citem(Lc, k, n, 1);
+      for (let j = 0; j < n; j++) {
+        const [re, im] = [lam[2 * j], lam[2 * j + 1]];
+        // its conjugate is an eigenvalue too (the pair's order may differ: the real parts are rounded apart)
+        let d = Infinity;
+        let dc = Infinity;
+        for (let q = 0; q < n; q++) {
+          d = Math.min(d, Math.hypot(lam[2 * q] - re, lam[2 * q + 1] + im));
+          dc = Math.min(dc, Math.hypot(lamc[2 * q] - re, lamc[2 * q + 1] - im));
+        }
+        expect(d, `item ${k}, conj(λ${j})`).toBeLessThan(1e-4);
+        expect(dc, `item ${k}, λ${j} on the CPU`).toBeLessThan(1e-4);
+        if (Math.abs(im) > 1e-3) pairs++;
+      }
+    }
+    expect(pairs).toBeGreaterThanOrEqual(2); // the seed has complex pairs
+  });
+
+  it('a Hermitian matrix: real eigenvalues equal to complexEigh\'s, orthonormal vectors', async () => {
+    const n = 5;
+    const G = rand([2, n, n, 2], 91).dataSync();
+    const H = new Float32Array(G.length);
+    for (let k = 0; k < 2; k++) H.set(hermLower(citem(G, k, n, n), n), 2 * k * n * n);
+    const A = f32(H, [2, n, n, 2]);
+    const [L, V, Lh, Vh] = await run(gpu!, [A], (a) => [...eigOf(a), ...eighOf(a)]);
+    const tol = TOL * n * 4;
+    for (let k = 0; k < 2; k++) {
+      checkEig(H, L, V, k, n, tol);
+      const lam = citem(L, k, n, 1);
+      expect(maxDiff(lam.filter((_, i) => i % 2 === 0), ritem(Lh, k, n))).toBeLessThan(tol);
+      expect(Math.max(...lam.filter((_, i) => i % 2 === 1).map(Math.abs))).toBeLessThan(tol);
+      const v = citem(V, k, n, n);
+      expect(maxDiff(cmm(v, v, n, n, n, true), ceye(n))).toBeLessThan(tol * 10);
+      // simple eigenvalues and the same gauge: the same vectors as eigh's
+      if (minGap(L, k, n) > 0.05) expect(maxDiff(v, citem(Vh, k, n, n))).toBeLessThan(tol * 20);
+    }
+  });
+
+  it('the identity, a diagonal and a triangular matrix: exact eigenvalues, finite unit vectors', async () => {
+    const n = 4;
+    const diag = new Float64Array(2 * n * n);
+    [0.5, -1, 0.5, 0.25].forEach((d, j) => (diag[2 * j * (n + 1)] = d));
+    const tri = Float64Array.from(rand([n, n, 2], 5).dataSync(), (x, i) => (Math.floor(i / 2 / n) > (i >> 1) % n ? 0 : x));
+    for (const a of [ceye(n), diag, tri]) {
+      const A = f32(a, [1, n, n, 2]);
+      const [L, V] = await run(gpu!, [A], eigOf);
+      expect([...L, ...V].every(Number.isFinite)).toBe(true);
+      checkEig(A.dataSync(), L, V, 0, n, 1e-5);
+      const want = Array.from({ length: n }, (_, j) => [a[2 * j * (n + 1)], a[2 * j * (n + 1) + 1]]).sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+      expect(maxDiff(L, want.flat())).toBeLessThan(1e-6);
+    }
+  });
+
+  it('a NaN input fails only its own item; as the CPU', async () => {
+    const n = 4;
+    const good = rand([1, n, n, 2], 17).dataSync();
+    const data = new Float32Array(4 * n * n);
+    data.set(good, 0);
+    data.set(good, 2 * n * n);
+    data[2 * (0 * n + 3) + 1] = Number.NaN; // item 0, entry (0, 3), imaginary part
+    const A = f32(data, [2, n, n, 2]);
+    const [L, V] = await run(gpu!, [A], eigOf);
+    const [Lc] = await run(mg.cpu, [A], eigOf);
+    expect([...L.slice(0, 2 * n), ...V.slice(0, 2 * n * n)].every(Number.isNaN)).toBe(true);
+    expect([...L.slice(2 * n), ...V.slice(2 * n * n)].every(Number.isFinite)).toBe(true);
+    expect([...Lc.slice(0, 2 * n)].every(Number.isNaN)).toBe(true);
+    checkEig(data, L, V, 1, n, TOL * n * 4);
+    expect(maxDiff(L.slice(2 * n), Lc.slice(2 * n))).toBeLessThan(1e-4);
+  });
+
+  it(`complexEig larger than ${WEBGPU_LINALG_MAX_N}×${WEBGPU_LINALG_MAX_N} is refused with a clear error`, () => {
+    const x = inputTensor([WEBGPU_LINALG_MAX_N + 1, WEBGPU_LINALG_MAX_N + 1, 2], 'float32');
+    expect(() => gpu!.compile(compile([x], eigOf(x)))).toThrow(/linalg\.eig runs complex matrices up to 32×32.*CPU backend/);
   });
 });

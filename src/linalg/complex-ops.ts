@@ -11,8 +11,8 @@ import type { OpDef, VjpContext } from '../autograd/ops.js';
 import { fmt } from '../autograd/shape.js';
 import { eye, type Tensor } from '../autograd/tensor.js';
 import { MatgradShapeError } from '../errors.js';
-import { ccholesky, cdet, ceigh, cinv, cqr, cslogdet, csolve, csvd } from './kernels/complex.js';
-import { batchSize, call, gaps, matrixDims, safeInverseGaps, safeReciprocal, trilMask } from './ops.js';
+import { ccholesky, cdet, ceig, ceigh, cinv, cqr, cslogdet, csolve, csvd } from './kernels/complex.js';
+import { batchSize, call, DEGENERACY_RTOL, gaps, matrixDims, safeInverseGaps, safeReciprocal, trilMask } from './ops.js';
 import { noteFailure } from './status.js';
 
 export type ComplexLinalgOpName =
@@ -23,7 +23,8 @@ export type ComplexLinalgOpName =
   | 'complexDet'
   | 'complexCholesky'
   | 'complexQr'
-  | 'complexSlogdet';
+  | 'complexSlogdet'
+  | 'complexEig';
 
 /** The complex matrix dims of a real view [..., m, n, 2]. */
 function complexDims(op: string, x: TensorInfo, square = true) {
@@ -122,6 +123,32 @@ function slogdetVjp([gSign, gLog]: readonly (Tensor | null)[], { inputs: [A], ou
   const re = gLog ?? F.mul(logabsdet, 0);
   const scale = C.complex(re, c ? F.neg(c) : F.mul(re, 0));
   return [C.mul(H(inverse(A)), C.reshape(scale, [...scale.shape, 1, 1])).view];
+}
+
+/**
+ * General eigendecomposition (PyTorch's linalg_eig_backward): with E_ij = λⱼ − λᵢ,
+ * gA = V⁻ᴴ·(diag(gL) + (VᴴgV − VᴴV·diag(Re diag(VᴴgV))) / conj(E))·Vᴴ; the Re-diagonal term removes
+ * what only changes the unit norm of the vectors, and near-equal eigenvalues drop their 1/E terms.
+ */
+function eigVjp([gLview, gVview]: readonly (Tensor | null)[], { outputs: [Lview, Vview] }: VjpContext): (Tensor | null)[] {
+  const V = view(Vview);
+  const lam = view(Lview);
+  let inner: ComplexTensor | null = null;
+  if (gVview) {
+    const VhgV = mm(H(V), view(gVview));
+    const adj = C.sub(VhgV, mm(H(V), scaleCols(V, F.diag(VhgV.re))));
+    const E = C.complex(gaps(lam.re), gaps(lam.im));
+    const abs2 = F.add(F.square(E.re), F.square(E.im));
+    const scale = F.max(F.add(F.square(lam.re), F.square(lam.im)), -1);
+    const tol2 = F.add(F.mul(F.reshape(scale, [...scale.shape, 1, 1]), DEGENERACY_RTOL[V.realDType] ** 2), 1e-300);
+    const ok = F.gt(abs2, tol2);
+    inner = C.mul(C.mul(adj, E), F.where(ok, F.div(1, F.where(ok, abs2, 1)), 0)); // adj / conj(E)
+  }
+  if (gLview) {
+    const gL = C.diagEmbed(view(gLview));
+    inner = inner ? C.add(inner, gL) : gL;
+  }
+  return [F.apply('complexSolve', [H(V).view, mm(inner!, H(V)).view])[0]];
 }
 
 const squareInfo = (op: string) => ([a]: readonly TensorInfo[]) => {
@@ -233,6 +260,21 @@ export const COMPLEX_LINALG_OPS: { readonly [K in ComplexLinalgOpName]: OpDef } 
     cpu: (k) => {
       const { b, n } = dims(k.ins[0].shape);
       return call(k, ((x, sg, la) => cslogdet(x, b, n, sg, la)) as Parameters<typeof call>[1]);
+    },
+  },
+  complexEig: {
+    kind: 'kernel',
+    infer: ([a]) => {
+      const { batch, n } = complexDims('eig', a);
+      return [
+        { shape: [...batch, n, 2], dtype: a.dtype },
+        { shape: [...batch, n, n, 2], dtype: a.dtype },
+      ];
+    },
+    vjp: eigVjp,
+    cpu: (k) => {
+      const { b, n } = dims(k.ins[0].shape);
+      return call(k, ((x, l, v) => noteFailure('eig', ceig(x, b, n, l, v))) as Parameters<typeof call>[1]);
     },
   },
   complexDet: {

@@ -116,8 +116,19 @@ export function slogdet(A: AnyTensor): { sign: AnyTensor; logabsdet: Tensor } {
   const [sign, logabsdet] = F.apply('slogdet', [need('slogdet', A)]);
   return { sign, logabsdet };
 }
-/** Eigendecomposition of a real matrix with a real spectrum: values ascending, unit-norm vector columns. */
-export function eig(A: Tensor): { values: Tensor; vectors: Tensor } {
+/**
+ * Eigendecomposition A·V = V·diag(values), vectors in unit-norm columns. A real matrix must have a
+ * real spectrum (values ascending); a complex one gives complex values, sorted by (Re, Im) ascending,
+ * each vector's largest component real > 0. For a real matrix with complex eigenvalues, pass it as
+ * complex: `eig(mg.complex(A, mg.mul(A, 0)))` (torch.linalg.eig's result).
+ */
+export function eig(A: Tensor): { values: Tensor; vectors: Tensor };
+export function eig(A: ComplexTensor): { values: ComplexTensor; vectors: ComplexTensor };
+export function eig(A: AnyTensor): { values: AnyTensor; vectors: AnyTensor } {
+  if (A instanceof ComplexTensor) {
+    const [values, vectors] = F.apply('complexEig', [view(A)]);
+    return { values: complexOut(values), vectors: complexOut(vectors) };
+  }
   const [values, vectors] = F.apply('eig', [need('eig', A)]);
   return { values, vectors };
 }

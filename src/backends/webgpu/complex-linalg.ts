@@ -29,6 +29,11 @@
  *   of Q times the phase of R_jj and row j of R times its conjugate (diag(R) real ≥ 0, imaginary part
  *   exactly 0). A column with nothing below the diagonal gets no reflector, so a zero column still
  *   gets a unit Q column orthogonal to the others. Only non-finite input fails.
+ * - complexEig: Householder reduction to upper Hessenberg form (Z accumulated), complex single-shift QR
+ *   to the Schur form T (Wilkinson shifts, exceptional shifts after 10 and 20 iterations without
+ *   deflation, at most 30·n iterations: more fails), eigenvectors of T by back-substitution mapped
+ *   through Z; values ascending by real part (then imaginary part), vectors as eigh's gauge (unit
+ *   columns, first largest-|.| component real > 0). Like the CPU's ceig.
  * - Jacobi's sweep limit is not a failure (as in linalg.ts).
  */
 import { sizeOf } from '../../autograd/shape.js';
@@ -797,6 +802,404 @@ A[o + 1u] = x * fi + y * fr;
   return { threads: batch, body: s, work: batch * Math.max(1, m) * Math.max(1, n) * Math.max(1, k) * 8 };
 }
 
+// ---- eig (general complex) -------------------------------------------------------------------------
+
+/** Total complex QR iterations per matrix, times n, before an item fails (as the CPU's ceig). */
+const CEIG_MAX_ITER_PER_EIGENVALUE = 30;
+
+/**
+ * `cs` (real), `gsr` + i·`gsi` (s): the complex Givens rotation G = [[c, s], [−conj(s), c]] with
+ * G·(x, y) = (r, 0), computed on (x, y) scaled by their largest part (no underflow or overflow in the
+ * squares); the identity when both are 0.
+ */
+const givens = (xr: string, xi: string, yr: string, yi: string) => `let gm = max(max(abs(${xr}), abs(${xi})), max(abs(${yr}), abs(${yi})));
+var cs = 1.0f;
+var gsr = 0.0f;
+var gsi = 0.0f;
+if (gm > 0.0f) {
+  let axr = ${xr} / gm;
+  let axi = ${xi} / gm;
+  let ayr = ${yr} / gm;
+  let ayi = ${yi} / gm;
+  let ax = sqrt(axr * axr + axi * axi);
+  let gn = sqrt(ax * ax + ayr * ayr + ayi * ayi);
+  if (ax == 0.0f) {
+    cs = 0.0f;
+    gsr = ayr / gn;
+    gsi = -ayi / gn;
+  } else {
+    cs = ax / gn;
+    let phr = axr / ax;
+    let phi = axi / ax;
+    gsr = (phr * ayr + phi * ayi) / gn;
+    gsi = (phi * ayr - phr * ayi) / gn;
+  }
+}
+`;
+
+/** x' = c·x + s·y, y' = −conj(s)·x + c·y on the pair (xr + i·xi, yr + i·yi); declares `nxr nxi nyr nyi`. */
+const givensLeft = `let nxr = cs * xr + (gsr * yr - gsi * yi);
+let nxi = cs * xi + (gsr * yi + gsi * yr);
+let nyr = cs * yr - (gsr * xr + gsi * xi);
+let nyi = cs * yi - (gsr * xi - gsi * xr);
+`;
+/** (x, y)·Gᴴ: x' = c·x + conj(s)·y, y' = −s·x + c·y; declares `nxr nxi nyr nyi`. */
+const givensRight = `let nxr = cs * xr + (gsr * yr + gsi * yi);
+let nxi = cs * xi + (gsr * yi - gsi * yr);
+let nyr = cs * yr - (gsr * xr - gsi * xi);
+let nyi = cs * yi - (gsr * xi + gsi * xr);
+`;
+
+/**
+ * complexEig: A = Z·T·Zᴴ (complex Schur form) by Householder reduction to upper Hessenberg form then
+ * complex single-shift QR, exactly the CPU's ceig steps (src/linalg/kernels/complex.ts: cschur,
+ * cqrStep, cschurVectors) in float32: deflation when cabs1(h_{l,l−1}) ≤ EPS·(cabs1(h_{l−1,l−1}) +
+ * cabs1(h_ll)) (cabs1 = |re| + |im|; the sum 0 → ‖H‖_F); Wilkinson shift (the eigenvalue of the trailing
+ * 2×2 closer to its last diagonal entry); exceptional shifts on the 10th and 20th step without
+ * deflation (h_ll + 0.75·cabs1(h_{l+1,l}), h_mm + 0.75·cabs1(h_{m,m−1})); at most 30·n steps, more
+ * fails. Eigenvectors of T by back-substitution (y_j = 1, (T_ii − T_jj)·y_i = −Σ T_ik·y_k, a
+ * denominator with cabs1 < EPS·‖T‖_F replaced by EPS·‖T‖_F), V = Z·Y. Columns unit, their first
+ * largest-|.| component real and positive; eigenvalues ascending by real part, then imaginary part;
+ * all on the matrix scaled by a power of two (the values unscaled at the end).
+ */
+function complexEigWgsl({ ins: [a], outs: [vals, vecs] }: WgslKernelArgs): WgslKernel {
+  const { batch, n } = cmatrix('eig', a, true);
+  const nn = n * n;
+  const N = U(n);
+  const D = U(n + 1);
+  const Tr = (r: string, c: string) => `tr[(${r}) * ${N} + ${c}]`;
+  const Ti = (r: string, c: string) => `ti[(${r}) * ${N} + ${c}]`;
+  /** |re| + |im| of T(r, c) (LAPACK's cabs1, as the CPU's deflation test). */
+  const Tabs = (r: string, c: string) => `(abs(${Tr(r, c)}) + abs(${Ti(r, c)}))`;
+  let s = `let ia = ${U(a.offset)} + i * ${U(2 * nn)};
+let il = ${U(vals.offset)} + i * ${U(2 * n)};
+let iv = ${U(vecs.offset)} + i * ${U(2 * nn)};
+var tr: array<f32, ${len(nn)}>;
+var ti: array<f32, ${len(nn)}>;
+var zr: array<f32, ${len(nn)}>;
+var zi: array<f32, ${len(nn)}>;
+var ur: array<f32, ${len(n)}>;
+var ui: array<f32, ${len(n)}>;
+var mx = 0.0f;
+var bad = false;
+${loop('q', 0, nn, `let x = A[ia + q * 2u];\nlet y = A[ia + q * 2u + 1u];\ntr[q] = x;\nti[q] = y;\n${note('x', 'y')}zr[q] = select(0.0f, 1.0f, q % ${D} == 0u);\nzi[q] = 0.0f;\n`)}${scaleFor}${loop(
+    'q',
+    0,
+    nn,
+    'tr[q] = tr[q] * sc;\nti[q] = ti[q] * sc;\n',
+  )}var status = select(0u, 3u, bad);
+`;
+  // Householder reduction to upper Hessenberg form H = Zᴴ·A·Z: P = I − τ·u·uᴴ (Hermitian, unitary),
+  // u = x + e^{iθ}·‖x‖·e₀ for x = H[k+1.., k], x₀ = |x₀|·e^{iθ}; P·x = −e^{iθ}·‖x‖·e₀, τ = 1/(‖x‖(‖x‖ + |x₀|))
+  s += `if (status == 0u) {
+for (var k = 0u; k + 2u < ${N}; k++) {
+let x0r = ${Tr('k + 1u', 'k')};
+let x0i = ${Ti('k + 1u', 'k')};
+var sigma = 0.0f;
+${loop('r', 'k + 2u', N, `let xr = ${Tr('r', 'k')};\nlet xi = ${Ti('r', 'k')};\nsigma += xr * xr + xi * xi;\n`)}if (sigma == 0.0f) { continue; }
+let a0 = sqrt(x0r * x0r + x0i * x0i);
+let xn = sqrt(a0 * a0 + sigma);
+var pr = 1.0f;
+var pim = 0.0f;
+if (a0 > 0.0f) { pr = x0r / a0; pim = x0i / a0; }
+ur[k + 1u] = x0r + pr * xn;
+ui[k + 1u] = x0i + pim * xn;
+${loop('r', 'k + 2u', N, `ur[r] = ${Tr('r', 'k')};\nui[r] = ${Ti('r', 'k')};\n${Tr('r', 'k')} = 0.0f;\n${Ti('r', 'k')} = 0.0f;\n`)}let tau = 1.0f / (xn * (xn + a0));
+${Tr('k + 1u', 'k')} = -pr * xn;
+${Ti('k + 1u', 'k')} = -pim * xn;
+${loop(
+  'c',
+  'k + 1u',
+  N,
+  `var sr = 0.0f;
+var si = 0.0f;
+${loop('r', 'k + 1u', N, `let xr = ${Tr('r', 'c')};\nlet xi = ${Ti('r', 'c')};\nsr += ur[r] * xr + ui[r] * xi;\nsi += ur[r] * xi - ui[r] * xr;\n`)}sr *= tau;
+si *= tau;
+${loop('r', 'k + 1u', N, `${Tr('r', 'c')} -= ur[r] * sr - ui[r] * si;\n${Ti('r', 'c')} -= ur[r] * si + ui[r] * sr;\n`)}`,
+)}${loop(
+    'r',
+    0,
+    n,
+    `var sr = 0.0f;
+var si = 0.0f;
+var qr = 0.0f;
+var qi = 0.0f;
+${loop(
+  'j',
+  'k + 1u',
+  N,
+  `let xr = ${Tr('r', 'j')};
+let xi = ${Ti('r', 'j')};
+let yr = zr[r * ${N} + j];
+let yi = zi[r * ${N} + j];
+sr += xr * ur[j] - xi * ui[j];
+si += xr * ui[j] + xi * ur[j];
+qr += yr * ur[j] - yi * ui[j];
+qi += yr * ui[j] + yi * ur[j];
+`,
+)}sr *= tau;
+si *= tau;
+qr *= tau;
+qi *= tau;
+${loop(
+  'j',
+  'k + 1u',
+  N,
+  `${Tr('r', 'j')} -= sr * ur[j] + si * ui[j];
+${Ti('r', 'j')} -= si * ur[j] - sr * ui[j];
+zr[r * ${N} + j] -= qr * ur[j] + qi * ui[j];
+zi[r * ${N} + j] -= qi * ur[j] - qr * ui[j];
+`,
+)}`,
+  )}}
+`;
+  // complex single-shift QR on the active window [l, m], transformations applied to all of T and Z
+  s += `var norm = 0.0f;
+${loop('q', 0, nn, 'norm += tr[q] * tr[q] + ti[q] * ti[q];\n')}norm = sqrt(norm);
+var top = ${n - 1}i;
+var iter = 0u;
+var total = 0u;
+loop {
+if (top < 1) { break; }
+let m = u32(top);
+var l = m;
+loop {
+  if (l == 0u) { break; }
+  var sd = ${Tabs('l - 1u', 'l - 1u')} + ${Tabs('l', 'l')};
+  if (sd == 0.0f) { sd = norm; }
+  if (${Tabs('l', 'l - 1u')} <= ${EPS} * sd) {
+    ${Tr('l', 'l - 1u')} = 0.0f;
+    ${Ti('l', 'l - 1u')} = 0.0f;
+    break;
+  }
+  l--;
+}
+if (l == m) { top -= 1; iter = 0u; continue; }
+total++;
+if (total > ${CEIG_MAX_ITER_PER_EIGENVALUE * Math.max(1, n)}u) { status = 2u; break; }
+iter++;
+var mur = 0.0f;
+var mui = 0.0f;
+if (iter == 10u) {
+  mur = ${Tr('l', 'l')} + 0.75f * ${Tabs('l + 1u', 'l')};
+  mui = ${Ti('l', 'l')};
+} else if (iter == 20u) {
+  mur = ${Tr('m', 'm')} + 0.75f * ${Tabs('m', 'm - 1u')};
+  mui = ${Ti('m', 'm')};
+} else {
+  // Wilkinson: d + half ∓ sqrt(half² + b·c), the root closer to d, as d − b·c/(half ± sqrt(...))
+  let ar = ${Tr('m - 1u', 'm - 1u')};
+  let ai = ${Ti('m - 1u', 'm - 1u')};
+  let br = ${Tr('m - 1u', 'm')};
+  let bi = ${Ti('m - 1u', 'm')};
+  let cr = ${Tr('m', 'm - 1u')};
+  let ci = ${Ti('m', 'm - 1u')};
+  let dr = ${Tr('m', 'm')};
+  let di = ${Ti('m', 'm')};
+  let hr = 0.5f * (ar - dr);
+  let hm = 0.5f * (ai - di);
+  let pr = br * cr - bi * ci;
+  let pm = br * ci + bi * cr;
+  let qr = hr * hr - hm * hm + pr;
+  let qm = 2.0f * hr * hm + pm;
+  var sqr = 0.0f;
+  var sqi = 0.0f;
+  let qa = max(abs(qr), abs(qm));
+  if (qa > 0.0f) {
+    let rq = qa * sqrt((qr / qa) * (qr / qa) + (qm / qa) * (qm / qa));
+    if (qr >= 0.0f) {
+      let t = sqrt(0.5f * (rq + qr));
+      sqr = t;
+      sqi = qm / (2.0f * t);
+    } else {
+      let t = sqrt(0.5f * (rq - qr));
+      sqr = abs(qm) / (2.0f * t);
+      sqi = select(t, -t, qm < 0.0f);
+    }
+  }
+  if (hr * sqr + hm * sqi < 0.0f) { sqr = -sqr; sqi = -sqi; }
+  let er = hr + sqr;
+  let em = hm + sqi;
+  mur = dr;
+  mui = di;
+  if (er != 0.0f || em != 0.0f) {
+${recip('er', 'em', 'vr', 'vm')}    mur = dr - (pr * vr - pm * vm);
+    mui = di - (pr * vm + pm * vr);
+  }
+}
+for (var k = l; k < m; k++) {
+  var fxr = 0.0f;
+  var fxi = 0.0f;
+  var fyr = 0.0f;
+  var fyi = 0.0f;
+  if (k == l) {
+    fxr = ${Tr('l', 'l')} - mur;
+    fxi = ${Ti('l', 'l')} - mui;
+    fyr = ${Tr('l + 1u', 'l')};
+    fyi = ${Ti('l + 1u', 'l')};
+  } else {
+    fxr = ${Tr('k', 'k - 1u')};
+    fxi = ${Ti('k', 'k - 1u')};
+    fyr = ${Tr('k + 1u', 'k - 1u')};
+    fyi = ${Ti('k + 1u', 'k - 1u')};
+  }
+${givens('fxr', 'fxi', 'fyr', 'fyi')}  let c0 = select(l, k - 1u, k > l);
+${loop(
+  'c',
+  'c0',
+  N,
+  `  let xr = ${Tr('k', 'c')};
+  let xi = ${Ti('k', 'c')};
+  let yr = ${Tr('k + 1u', 'c')};
+  let yi = ${Ti('k + 1u', 'c')};
+${givensLeft}  ${Tr('k', 'c')} = nxr;
+  ${Ti('k', 'c')} = nxi;
+  ${Tr('k + 1u', 'c')} = nyr;
+  ${Ti('k + 1u', 'c')} = nyi;
+`,
+)}  if (k > l) {
+    ${Tr('k + 1u', 'k - 1u')} = 0.0f;
+    ${Ti('k + 1u', 'k - 1u')} = 0.0f;
+  }
+  let r1 = min(k + 2u, m);
+  for (var r = 0u; r <= r1; r++) {
+    let xr = ${Tr('r', 'k')};
+    let xi = ${Ti('r', 'k')};
+    let yr = ${Tr('r', 'k + 1u')};
+    let yi = ${Ti('r', 'k + 1u')};
+${givensRight}    ${Tr('r', 'k')} = nxr;
+    ${Ti('r', 'k')} = nxi;
+    ${Tr('r', 'k + 1u')} = nyr;
+    ${Ti('r', 'k + 1u')} = nyi;
+  }
+${loop(
+  'r',
+  0,
+  n,
+  `  let xr = zr[r * ${N} + k];
+  let xi = zi[r * ${N} + k];
+  let yr = zr[r * ${N} + k + 1u];
+  let yi = zi[r * ${N} + k + 1u];
+${givensRight}  zr[r * ${N} + k] = nxr;
+  zi[r * ${N} + k] = nxi;
+  zr[r * ${N} + k + 1u] = nyr;
+  zi[r * ${N} + k + 1u] = nyi;
+`,
+)}}
+}
+}
+`;
+  // eigenvalues sorted (real part, then imaginary part; a stable insertion sort of `perm`)
+  const after = (p: string, q: string) => `(${Tr(p, p)} > ${Tr(q, q)} || (${Tr(p, p)} == ${Tr(q, q)} && ${Ti(p, p)} > ${Ti(q, q)}))`;
+  s += `if (status != 0u) {\n${fillNan('il', 2 * n)}${fillNan('iv', 2 * nn)}} else {
+var tn = 0.0f;
+${loop('r', 0, n, loop('c', 'r', N, `tn += ${Tr('r', 'c')} * ${Tr('r', 'c')} + ${Ti('r', 'c')} * ${Ti('r', 'c')};\n`))}tn = sqrt(tn);
+let smin = select(1.0f, ${EPS} * tn, tn > 0.0f);
+var perm: array<u32, ${len(n)}>;
+${loop('k', 0, n, 'perm[k] = k;\n')}${loop(
+    'k',
+    1,
+    n,
+    `let pk = perm[k];
+var j = i32(k) - 1;
+loop {
+  if (j < 0) { break; }
+  let pj = perm[u32(j)];
+  if (!${after('pj', 'pk')}) { break; }
+  perm[u32(j + 1)] = pj;
+  j--;
+}
+perm[u32(j + 1)] = pk;
+`,
+  )}`;
+  // output column k: y for the eigenvalue src = perm[k] by back-substitution (in ur, ui), v = Z·y (in
+  // vr, vi; normalized by its largest part first: no overflow in the squares), unit, gauged, written out
+  s += `var vr: array<f32, ${len(n)}>;
+var vi: array<f32, ${len(n)}>;
+${loop(
+  'k',
+  0,
+  n,
+  `let src = perm[k];
+let lr = ${Tr('src', 'src')};
+let lm = ${Ti('src', 'src')};
+A[il + k * 2u] = lr / sc;
+A[il + k * 2u + 1u] = lm / sc;
+ur[src] = 1.0f;
+ui[src] = 0.0f;
+for (var ii = i32(src) - 1; ii >= 0; ii--) {
+  let u = u32(ii);
+  var accr = 0.0f;
+  var acci = 0.0f;
+  for (var j = u + 1u; j <= src; j++) {
+    let xr = ${Tr('u', 'j')};
+    let xi = ${Ti('u', 'j')};
+    accr += xr * ur[j] - xi * ui[j];
+    acci += xr * ui[j] + xi * ur[j];
+  }
+  var der = ${Tr('u', 'u')} - lr;
+  var dei = ${Ti('u', 'u')} - lm;
+  if (abs(der) + abs(dei) < smin) {
+    der = smin;
+    dei = 0.0f;
+  }
+${recip('der', 'dei', 'qr', 'qm')}  var yr = -(accr * qr - acci * qm);
+  var yi = -(accr * qm + acci * qr);
+  let ya = abs(yr) + abs(yi);
+  if (ya > 1e20f) {
+    let f = 1.0f / ya;
+    for (var j = u + 1u; j <= src; j++) {
+      ur[j] *= f;
+      ui[j] *= f;
+    }
+    yr *= f;
+    yi *= f;
+  }
+  ur[u] = yr;
+  ui[u] = yi;
+}
+var vm = 0.0f;
+${loop(
+  'r',
+  0,
+  n,
+  `var accr = 0.0f;
+var acci = 0.0f;
+for (var j = 0u; j <= src; j++) {
+  let xr = zr[r * ${N} + j];
+  let xi = zi[r * ${N} + j];
+  accr += xr * ur[j] - xi * ui[j];
+  acci += xr * ui[j] + xi * ur[j];
+}
+vr[r] = accr;
+vi[r] = acci;
+vm = max(vm, max(abs(accr), abs(acci)));
+`,
+)}var nv = 0.0f;
+${loop('r', 0, n, `vr[r] = vr[r] / vm;\nvi[r] = vi[r] / vm;\nnv += vr[r] * vr[r] + vi[r] * vi[r];\n`)}let inv = 1.0f / sqrt(nv);
+var best = -1.0f;
+var bi = 0u;
+${loop('r', 0, n, `vr[r] = vr[r] * inv;\nvi[r] = vi[r] * inv;\nlet m2 = vr[r] * vr[r] + vi[r] * vi[r];\nif (m2 > best) { best = m2; bi = r; }\n`)}let br = vr[bi];
+let bim = vi[bi];
+let bmag = sqrt(br * br + bim * bim);
+let fr = br / bmag;
+let fi = -bim / bmag;
+${loop(
+  'r',
+  0,
+  n,
+  `let xr = vr[r];
+let xi = vi[r];
+let o = iv + (r * ${N} + k) * 2u;
+A[o] = select(xr * fr - xi * fi, bmag, r == bi);
+A[o + 1u] = select(xr * fi + xi * fr, 0.0f, r == bi);
+`,
+)}`,
+)}}
+`;
+  return { threads: batch, body: s, work: batch * Math.max(1, n) ** 3 * 40 };
+}
+
 /** The WGSL generators of the complex linear-algebra kernels, by op name. */
 export const COMPLEX_LINALG_WGSL = {
   complexEigh: complexEighWgsl,
@@ -807,4 +1210,5 @@ export const COMPLEX_LINALG_WGSL = {
   complexSlogdet: complexSlogdetWgsl,
   complexCholesky: complexCholeskyWgsl,
   complexQr: complexQrWgsl,
+  complexEig: complexEigWgsl,
 } as const;

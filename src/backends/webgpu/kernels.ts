@@ -216,6 +216,7 @@ export const WGSL_OPS: { readonly [K in NonElementwiseOpName]: WgslOpEntry } = {
   complexCholesky: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexCholesky },
   complexQr: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexQr },
   complexSlogdet: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexSlogdet },
+  complexEig: { kind: 'kernel', wgsl: COMPLEX_LINALG_WGSL.complexEig },
   eigvalsh: none,
   svdvals: none,
   // implicit differentiation calls a host-side solver (JS functions) inside the step

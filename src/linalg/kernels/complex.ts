@@ -1,6 +1,7 @@
 // Batched dense linear algebra on COMPLEX matrices: reduced SVD (one-sided Jacobi with complex
 // rotations), Hermitian eigendecomposition (cyclic complex Jacobi), LU with partial pivoting
-// (solve, inverse, determinant, slogdet), Cholesky, and Householder QR.
+// (solve, inverse, determinant, slogdet), Cholesky, Householder QR, and the general (non-Hermitian)
+// eigendecomposition (Hessenberg reduction, single-shift complex QR, Schur back-substitution).
 //
 // Storage: interleaved (re, im) pairs, row-major, `batch` matrices back to back: element (b, i, j) of
 // an m×n complex matrix has its real part at 2·((b·m + i)·n + j) and its imaginary part right after.
@@ -1436,6 +1437,493 @@ export function cqr(a: FloatArray, batch: number, m: number, n: number, Q: Float
         const yi = w[rw + c + 1];
         R[rr + c] = (yr * pr + yi * pi) * unscale;
         R[rr + c + 1] = (yi * pr - yr * pi) * unscale;
+      }
+    }
+  }
+  return failed;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// General (non-Hermitian) eigendecomposition
+// ---------------------------------------------------------------------------------------------------
+
+/** At most this many QR steps times n per matrix (more: the item fails). */
+const CEIG_MAX_ITER_PER_EIGENVALUE = 30;
+
+let eigVecBuf = new Float64Array(0);
+let eigRowBuf = new Float64Array(0);
+
+/** |re| + |im| of the complex number at x[o], x[o + 1] (LAPACK's cabs1). */
+function cabs1(x: Float64Array, o: number): number {
+  const re = x[o];
+  const im = x[o + 1];
+  return (re < 0 ? -re : re) + (im < 0 ? -im : im);
+}
+
+/**
+ * Reduces the complex `n`×`n` matrix in `h` to upper Hessenberg form H = Zᴴ·A·Z in place by
+ * Householder reflections, accumulating `z` (which must hold the identity on entry). Reflector k acts
+ * on indices k+1..n-1 as P = I − τ·v·vᴴ (Hermitian and unitary) with x = column k below the diagonal,
+ * θ = arg(x_0) (0 when x_0 = 0), ν = ‖x‖, u = |x_0| + ν: v = x·e^{-iθ}/u (v_0 = 1), τ = u/ν, and
+ * P·x = −e^{iθ}·ν·e_0 (as in {@link chouseholderQR}); a column with nothing below x_0 is skipped.
+ * `v` and `s` need 2n doubles.
+ */
+function chessenberg(h: Float64Array, n: number, z: Float64Array, v: Float64Array, s: Float64Array): void {
+  const n2 = 2 * n;
+  for (let k = 0; k < n - 2; k++) {
+    const ck = 2 * k;
+    const c1 = ck + 2; // first column (doubles) touched by the reflector
+    const r1 = (k + 1) * n2;
+    const x0r = h[r1 + ck];
+    const x0i = h[r1 + ck + 1];
+    let sigma = 0;
+    for (let i = k + 2; i < n; i++) {
+      const re = h[i * n2 + ck];
+      const im = h[i * n2 + ck + 1];
+      sigma += re * re + im * im;
+    }
+    if (sigma === 0) continue;
+    const mod0 = Math.sqrt(x0r * x0r + x0i * x0i);
+    const er = mod0 === 0 ? 1 : x0r / mod0;
+    const ei = mod0 === 0 ? 0 : x0i / mod0;
+    const nu = Math.sqrt(mod0 * mod0 + sigma);
+    const u = mod0 + nu;
+    const tau = u / nu;
+    const fr = er / u;
+    const fi = -ei / u;
+    v[c1] = 1;
+    v[c1 + 1] = 0;
+    for (let i = k + 2; i < n; i++) {
+      const o = i * n2 + ck;
+      const re = h[o];
+      const im = h[o + 1];
+      v[2 * i] = re * fr - im * fi;
+      v[2 * i + 1] = re * fi + im * fr;
+      h[o] = 0;
+      h[o + 1] = 0;
+    }
+    h[r1 + ck] = -er * nu;
+    h[r1 + ck + 1] = -ei * nu;
+    // left, rows and columns k+1..n-1: s_c = τ·Σ_i conj(v_i)·h_ic, h_ic −= v_i·s_c
+    for (let c = c1; c < n2; c++) s[c] = 0;
+    for (let i = k + 1; i < n; i++) {
+      const ri = i * n2;
+      const vr = v[2 * i];
+      const vi = v[2 * i + 1];
+      for (let c = c1; c < n2; c += 2) {
+        const yr = h[ri + c];
+        const yi = h[ri + c + 1];
+        s[c] += vr * yr + vi * yi;
+        s[c + 1] += vr * yi - vi * yr;
+      }
+    }
+    for (let c = c1; c < n2; c++) s[c] *= tau;
+    for (let i = k + 1; i < n; i++) {
+      const ri = i * n2;
+      const vr = v[2 * i];
+      const vi = v[2 * i + 1];
+      for (let c = c1; c < n2; c += 2) {
+        const yr = s[c];
+        const yi = s[c + 1];
+        h[ri + c] -= vr * yr - vi * yi;
+        h[ri + c + 1] -= vr * yi + vi * yr;
+      }
+    }
+    // right, all rows, columns k+1..n-1 (of H and of Z): p = τ·Σ_j m_rj·v_j, m_rj −= p·conj(v_j)
+    for (let pass = 0; pass < 2; pass++) {
+      const m = pass === 0 ? h : z;
+      for (let r = 0; r < n; r++) {
+        const rr = r * n2;
+        let pr = 0;
+        let pi = 0;
+        for (let c = c1; c < n2; c += 2) {
+          const xr = m[rr + c];
+          const xi = m[rr + c + 1];
+          const vr = v[c];
+          const vi = v[c + 1];
+          pr += xr * vr - xi * vi;
+          pi += xr * vi + xi * vr;
+        }
+        pr *= tau;
+        pi *= tau;
+        for (let c = c1; c < n2; c += 2) {
+          const vr = v[c];
+          const vi = v[c + 1];
+          m[rr + c] -= pr * vr + pi * vi;
+          m[rr + c + 1] -= pi * vr - pr * vi;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * One explicit-shift QR step with shift μ = (mr, mi) on the unreduced window l..hi of the Hessenberg
+ * `h`, as a chase of complex Givens rotations: rotation k (k = l..hi−1) acts on rows/columns k, k+1
+ * and is G = [[c, s], [−conj(s), c]] with c = |x|/r, s = (x/|x|)·conj(y)/r, r = sqrt(|x|² + |y|²)
+ * (x/|x| := 1 when x = 0), which maps (x, y) to ((x/|x|)·r, 0); (x, y) is (h_ll − μ, h_{l+1,l}) for
+ * k = l, else the bulge column (h_{k,k−1}, h_{k+1,k−1}). H ← G·H·Gᴴ over the full matrix (Schur
+ * form), Z ← Z·Gᴴ. A rotation with r = 0 is skipped.
+ */
+function cqrStep(h: Float64Array, z: Float64Array, n: number, l: number, hi: number, mr: number, mi: number): void {
+  const n2 = 2 * n;
+  let xr = h[l * n2 + 2 * l] - mr;
+  let xi = h[l * n2 + 2 * l + 1] - mi;
+  let yr = h[(l + 1) * n2 + 2 * l];
+  let yi = h[(l + 1) * n2 + 2 * l + 1];
+  for (let k = l; k < hi; k++) {
+    const rk = k * n2;
+    const rk1 = rk + n2;
+    const ck = 2 * k;
+    if (k > l) {
+      xr = h[rk + ck - 2];
+      xi = h[rk + ck - 1];
+      yr = h[rk1 + ck - 2];
+      yi = h[rk1 + ck - 1];
+    }
+    const ax2 = xr * xr + xi * xi;
+    const r2 = ax2 + yr * yr + yi * yi;
+    if (r2 === 0) continue;
+    const ax = Math.sqrt(ax2);
+    const r = Math.sqrt(r2);
+    const pxr = ax === 0 ? 1 : xr / ax;
+    const pxi = ax === 0 ? 0 : xi / ax;
+    const c = ax / r;
+    // s = px·conj(y)/r
+    const sr = (pxr * yr + pxi * yi) / r;
+    const si = (pxi * yr - pxr * yi) / r;
+    // left: rows k, k+1, columns from k−1 (or l) to n−1
+    for (let j = k > l ? ck - 2 : ck; j < n2; j += 2) {
+      const ur = h[rk + j];
+      const ui = h[rk + j + 1];
+      const wr = h[rk1 + j];
+      const wi = h[rk1 + j + 1];
+      h[rk + j] = c * ur + (sr * wr - si * wi);
+      h[rk + j + 1] = c * ui + (sr * wi + si * wr);
+      h[rk1 + j] = c * wr - (sr * ur + si * ui);
+      h[rk1 + j + 1] = c * wi - (sr * ui - si * ur);
+    }
+    if (k > l) {
+      h[rk + ck - 2] = pxr * r;
+      h[rk + ck - 1] = pxi * r;
+      h[rk1 + ck - 2] = 0;
+      h[rk1 + ck - 1] = 0;
+    }
+    // right (by Gᴴ): columns k, k+1, rows 0..min(k+2, hi) of H and all rows of Z
+    const last = k + 2 < hi ? k + 2 : hi;
+    for (let pass = 0; pass < 2; pass++) {
+      const m = pass === 0 ? h : z;
+      const rows = pass === 0 ? last + 1 : n;
+      for (let i = 0; i < rows; i++) {
+        const o = i * n2 + ck;
+        const ur = m[o];
+        const ui = m[o + 1];
+        const wr = m[o + 2];
+        const wi = m[o + 3];
+        m[o] = c * ur + (sr * wr + si * wi);
+        m[o + 1] = c * ui + (sr * wi - si * wr);
+        m[o + 2] = c * wr - (sr * ur - si * ui);
+        m[o + 3] = c * wi - (sr * ui + si * ur);
+      }
+    }
+  }
+}
+
+/**
+ * Complex Schur form of the Hessenberg `h` (in place, accumulating `z`): on success `h` is upper
+ * triangular (T = Zᴴ·A·Z) with the eigenvalues on its diagonal. Single-shift QR ({@link cqrStep}) on
+ * the trailing unreduced window l..hi:
+ * - deflation: scanning l from hi down, h_{l,l−1} is set to 0 and ends the window when
+ *   cabs1(h_{l,l−1}) <= EPS·(cabs1(h_{l−1,l−1}) + cabs1(h_ll)), that sum replaced by ‖H‖_F when it is
+ *   0 (cabs1 = |re| + |im|); a 1×1 window (l = hi) deflates: hi −= 1 and the counter `iter` resets;
+ * - shift: Wilkinson's, the eigenvalue of the trailing 2×2 [[a, b], [c, d]] closer to d, computed as
+ *   μ = d − b·c/(p + q) with p = (a − d)/2, q = the principal sqrt(p² + b·c) negated when
+ *   re(conj(p)·q) < 0 (μ = d when p + q = 0); exceptional shifts on the 10th step without deflation,
+ *   μ = h_ll + 0.75·cabs1(h_{l+1,l}), and on the 20th, μ = h_hi,hi + 0.75·cabs1(h_hi,hi−1) (real
+ *   offsets, as in LAPACK zlahqr);
+ * - at most {@link CEIG_MAX_ITER_PER_EIGENVALUE}·n steps in total, else returns false.
+ */
+function cschur(h: Float64Array, z: Float64Array, n: number): boolean {
+  const n2 = 2 * n;
+  let norm = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = i > 0 ? i - 1 : 0; j < n; j++) {
+      const re = h[i * n2 + 2 * j];
+      const im = h[i * n2 + 2 * j + 1];
+      norm += re * re + im * im;
+    }
+  }
+  norm = Math.sqrt(norm);
+  let hi = n - 1;
+  let iter = 0;
+  let total = 0;
+  const maxTotal = CEIG_MAX_ITER_PER_EIGENVALUE * n;
+  while (hi >= 1) {
+    let l = hi;
+    for (; l > 0; l--) {
+      const o = l * n2 + 2 * (l - 1);
+      let s = cabs1(h, o - n2) + cabs1(h, o + 2);
+      if (s === 0) s = norm;
+      if (cabs1(h, o) <= EPS * s) {
+        h[o] = 0;
+        h[o + 1] = 0;
+        break;
+      }
+    }
+    if (l === hi) {
+      hi -= 1;
+      iter = 0;
+      continue;
+    }
+    if (++total > maxTotal) return false;
+    iter++;
+    let mr: number;
+    let mi: number;
+    if (iter === 10) {
+      const o = l * n2 + 2 * l;
+      mr = h[o] + 0.75 * cabs1(h, o + n2);
+      mi = h[o + 1];
+    } else if (iter === 20) {
+      const o = hi * n2 + 2 * hi;
+      mr = h[o] + 0.75 * cabs1(h, o - 2);
+      mi = h[o + 1];
+    } else {
+      const om = (hi - 1) * n2 + 2 * (hi - 1);
+      const oh = hi * n2 + 2 * hi;
+      const ar = h[om];
+      const ai = h[om + 1];
+      const br = h[om + 2];
+      const bi = h[om + 3];
+      const cr = h[oh - 2];
+      const ci = h[oh - 1];
+      const dr = h[oh];
+      const di = h[oh + 1];
+      const pr = 0.5 * (ar - dr);
+      const pi = 0.5 * (ai - di);
+      const bcr = br * cr - bi * ci;
+      const bci = br * ci + bi * cr;
+      // q = sqrt(p² + bc), principal branch
+      const er = pr * pr - pi * pi + bcr;
+      const ei = 2 * pr * pi + bci;
+      const em = Math.sqrt(er * er + ei * ei);
+      let qr = 0;
+      let qi = 0;
+      if (em > 0) {
+        if (er >= 0) {
+          qr = Math.sqrt(0.5 * (em + er));
+          qi = ei / (2 * qr);
+        } else {
+          const t = Math.sqrt(0.5 * (em - er));
+          qr = (ei < 0 ? -ei : ei) / (2 * t);
+          qi = ei < 0 ? -t : t;
+        }
+      }
+      if (pr * qr + pi * qi < 0) {
+        qr = -qr;
+        qi = -qi;
+      }
+      const gr = pr + qr;
+      const gi = pi + qi;
+      mr = dr;
+      mi = di;
+      if (gr !== 0 || gi !== 0) {
+        const ir = recipRe(gr, gi);
+        const ii = recipIm(gr, gi);
+        mr -= bcr * ir - bci * ii;
+        mi -= bcr * ii + bci * ir;
+      }
+    }
+    cqrStep(h, z, n, l, hi, mr, mi);
+  }
+  return true;
+}
+
+/**
+ * Eigenvectors of the upper triangular `t` (complex n×n) mapped through `z`: row j of `out` (n
+ * complex entries) receives the unit eigenvector Z·y of A = Z·T·Zᴴ for the eigenvalue T_jj, where
+ * y_j = 1, y_i = 0 for i > j and, for i = j−1 down to 0, (T_ii − T_jj)·y_i = −Σ_{k=i+1..j} T_ik·y_k;
+ * a denominator with cabs1 < smin = EPS·‖T‖_F (upper triangle; smin = 1 when T = 0) is replaced by
+ * smin (as in LAPACK ztrevc), so repeated eigenvalues give finite vectors. When |y_i| (cabs1) exceeds
+ * 1e150, y is scaled down by its reciprocal. `x` holds 2n doubles.
+ */
+function cschurVectors(t: Float64Array, z: Float64Array, n: number, x: Float64Array, out: Float64Array): void {
+  const n2 = 2 * n;
+  let norm = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      const re = t[i * n2 + 2 * j];
+      const im = t[i * n2 + 2 * j + 1];
+      norm += re * re + im * im;
+    }
+  }
+  norm = Math.sqrt(norm);
+  const smin = norm > 0 ? EPS * norm : 1;
+  for (let j = 0; j < n; j++) {
+    const cj = 2 * j;
+    const lr = t[j * n2 + cj];
+    const li = t[j * n2 + cj + 1];
+    x[cj] = 1;
+    x[cj + 1] = 0;
+    for (let i = j - 1; i >= 0; i--) {
+      const ri = i * n2;
+      let sr = 0;
+      let si = 0;
+      for (let k = 2 * i + 2; k <= cj; k += 2) {
+        const ar = t[ri + k];
+        const ai = t[ri + k + 1];
+        const yr = x[k];
+        const yi = x[k + 1];
+        sr += ar * yr - ai * yi;
+        si += ar * yi + ai * yr;
+      }
+      let dr = t[ri + 2 * i] - lr;
+      let di = t[ri + 2 * i + 1] - li;
+      if ((dr < 0 ? -dr : dr) + (di < 0 ? -di : di) < smin) {
+        dr = smin;
+        di = 0;
+      }
+      const ir = recipRe(dr, di);
+      const ii = recipIm(dr, di);
+      let yr = -(sr * ir - si * ii);
+      let yi = -(sr * ii + si * ir);
+      const ay = (yr < 0 ? -yr : yr) + (yi < 0 ? -yi : yi);
+      if (ay > 1e150) {
+        const f = 1 / ay;
+        for (let k = 2 * i + 2; k <= cj + 1; k++) x[k] *= f;
+        yr *= f;
+        yi *= f;
+      }
+      x[2 * i] = yr;
+      x[2 * i + 1] = yi;
+    }
+    // v = Z[:, 0..j]·y[0..j], normalized
+    const ro = j * n2;
+    let nrm = 0;
+    for (let r = 0; r < n; r++) {
+      const rr = r * n2;
+      let accr = 0;
+      let acci = 0;
+      for (let k = 0; k <= cj; k += 2) {
+        const ar = z[rr + k];
+        const ai = z[rr + k + 1];
+        const yr = x[k];
+        const yi = x[k + 1];
+        accr += ar * yr - ai * yi;
+        acci += ar * yi + ai * yr;
+      }
+      out[ro + 2 * r] = accr;
+      out[ro + 2 * r + 1] = acci;
+      nrm += accr * accr + acci * acci;
+    }
+    const inv = 1 / Math.sqrt(nrm);
+    for (let r = 0; r < n2; r++) out[ro + r] *= inv;
+  }
+}
+
+/**
+ * Eigen-decomposition of each general (non-Hermitian) complex `n`×`n` matrix, like torch.linalg.eig:
+ * `L` gets the n complex eigenvalues (interleaved, 2n numbers per item), sorted ascending by real
+ * part, ties (exactly equal real parts) by imaginary part ascending; `V` (n×n complex) gets in COLUMN
+ * j a unit (2-norm) eigenvector of L[j], A·V = V·diag(L). Gauge: the largest-magnitude component of
+ * each column (the first on ties, comparing |.|² exactly) is real and positive (imaginary part
+ * exactly 0). Method: power-of-two scaling, Householder reduction to Hessenberg form, complex
+ * single-shift QR to the Schur form T = Zᴴ·A·Z ({@link cschur}: deflation, Wilkinson and exceptional
+ * shifts, at most 30·n steps), then back-substitution on T ({@link cschurVectors}) and V = Z·Y. No
+ * balancing. For defective matrices the returned vectors are (nearly) parallel, as in LAPACK geev.
+ * An item fails (outputs NaN) on non-finite input or non-convergence. Returns -1 or the first failed
+ * batch index.
+ */
+export function ceig(a: FloatArray, batch: number, n: number, L: FloatArray, V: FloatArray): number {
+  const n2 = 2 * n;
+  const nn2 = n * n2;
+  // scratch shared with the other kernels: w = H then T, vt = Z, d = the eigenvalues, rhs = the
+  // Householder vector (Hessenberg), then y (back-substitution); own: eigRow = the Hessenberg work
+  // row, eigVec = the eigenvectors (rows)
+  wBuf = growF64(wBuf, nn2);
+  vtBuf = growF64(vtBuf, nn2);
+  dBuf = growF64(dBuf, n2);
+  rhsBuf = growF64(rhsBuf, n2);
+  permBuf = growI32(permBuf, n);
+  eigVecBuf = growF64(eigVecBuf, nn2);
+  eigRowBuf = growF64(eigRowBuf, n2);
+  const h = wBuf;
+  const z = vtBuf;
+  const val = dBuf;
+  const work = rhsBuf;
+  const sv = eigRowBuf;
+  const perm = permBuf;
+  const vec = eigVecBuf;
+  let failed = -1;
+  for (let t = 0; t < batch; t++) {
+    const o = t * nn2;
+    const sc = loadScaled(a, o, n, h);
+    let ok = !Number.isNaN(sc);
+    if (ok) {
+      z.fill(0, 0, nn2);
+      for (let i = 0; i < n; i++) z[i * n2 + 2 * i] = 1;
+      chessenberg(h, n, z, work, sv);
+      ok = cschur(h, z, n);
+    }
+    if (!ok) {
+      fillNaN(L, t * n2, n2);
+      fillNaN(V, o, nn2);
+      if (failed < 0) failed = t;
+      continue;
+    }
+    cschurVectors(h, z, n, work, vec);
+    for (let i = 0; i < n; i++) {
+      val[2 * i] = h[i * n2 + 2 * i];
+      val[2 * i + 1] = h[i * n2 + 2 * i + 1];
+    }
+    // stable insertion sort of the indices by (re, im)
+    for (let i = 0; i < n; i++) perm[i] = i;
+    for (let i = 1; i < n; i++) {
+      const pi = perm[i];
+      const kr = val[2 * pi];
+      const ki = val[2 * pi + 1];
+      let j = i - 1;
+      while (j >= 0) {
+        const qr = val[2 * perm[j]];
+        if (!(qr > kr || (qr === kr && val[2 * perm[j] + 1] > ki))) break;
+        perm[j + 1] = perm[j];
+        j--;
+      }
+      perm[j + 1] = pi;
+    }
+    const unscale = 1 / sc;
+    for (let j = 0; j < n; j++) {
+      const pj = perm[j];
+      L[t * n2 + 2 * j] = val[2 * pj] * unscale;
+      L[t * n2 + 2 * j + 1] = val[2 * pj + 1] * unscale;
+      // gauge: multiply by conj(v_b)/|v_b| for the first largest-magnitude component v_b
+      const src = pj * n2;
+      let best = -1;
+      let bi = 0;
+      for (let i = 0; i < n2; i += 2) {
+        const vr = vec[src + i];
+        const vi = vec[src + i + 1];
+        const m2 = vr * vr + vi * vi;
+        if (m2 > best) {
+          best = m2;
+          bi = i;
+        }
+      }
+      const br = vec[src + bi];
+      const bim = vec[src + bi + 1];
+      const bmag = Math.sqrt(br * br + bim * bim);
+      const fr = br / bmag;
+      const fi = -bim / bmag;
+      for (let i = 0; i < n2; i += 2) {
+        const vr = vec[src + i];
+        const vi = vec[src + i + 1];
+        const dst = o + i * n + 2 * j; // row i/2, column j
+        if (i === bi) {
+          V[dst] = bmag;
+          V[dst + 1] = 0;
+        } else {
+          V[dst] = vr * fr - vi * fi;
+          V[dst + 1] = vr * fi + vi * fr;
+        }
       }
     }
   }
