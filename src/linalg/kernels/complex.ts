@@ -737,6 +737,41 @@ function cjacobiEigh(w: Float64Array, n: number, d: Float64Array, vt: Float64Arr
 }
 
 /**
+ * Writes the complex n-vector at src[off..] as column j of the n×n matrix at V[o..], multiplied by
+ * conj(v_b)/|v_b| for its first largest-magnitude component v_b, which so becomes real and positive
+ * (the eigenvector gauge of ceigh and ceig).
+ */
+function writePhasedColumn(src: Float64Array, off: number, n: number, V: FloatArray, o: number, j: number): void {
+  const n2 = 2 * n;
+  let best = -1;
+  let bi = 0;
+  for (let i = 0; i < n2; i += 2) {
+    const m2 = src[off + i] * src[off + i] + src[off + i + 1] * src[off + i + 1];
+    if (m2 > best) {
+      best = m2;
+      bi = i;
+    }
+  }
+  const br = src[off + bi];
+  const bim = src[off + bi + 1];
+  const bmag = Math.sqrt(br * br + bim * bim);
+  const fr = br / bmag;
+  const fi = -bim / bmag;
+  for (let i = 0; i < n2; i += 2) {
+    const vr = src[off + i];
+    const vi = src[off + i + 1];
+    const dst = o + i * n + 2 * j; // row i/2, column j
+    if (i === bi) {
+      V[dst] = bmag;
+      V[dst + 1] = 0;
+    } else {
+      V[dst] = vr * fr - vi * fi;
+      V[dst + 1] = vr * fi + vi * fr;
+    }
+  }
+}
+
+/**
  * Eigen-decomposition of each Hermitian complex `n`×`n` matrix, reading ONLY the lower triangle
  * (diagonal included; the diagonal's imaginary part is ignored, the upper triangle is implied as the
  * conjugate), like torch.linalg.eigh(UPLO='L'). `L` gets the n REAL eigenvalues ascending; `V` (n×n
@@ -796,36 +831,7 @@ export function ceigh(a: FloatArray, batch: number, n: number, L: FloatArray, V:
     for (let j = 0; j < n; j++) {
       const pj = perm[j];
       L[t * n + j] = d[pj] * unscale;
-      // gauge: multiply by conj(v_b)/|v_b| for the first largest-magnitude component v_b
-      const src = pj * n2;
-      let best = -1;
-      let bi = 0;
-      for (let i = 0; i < n2; i += 2) {
-        const vr = vt[src + i];
-        const vi = vt[src + i + 1];
-        const m2 = vr * vr + vi * vi;
-        if (m2 > best) {
-          best = m2;
-          bi = i;
-        }
-      }
-      const br = vt[src + bi];
-      const bim = vt[src + bi + 1];
-      const bmag = Math.sqrt(br * br + bim * bim);
-      const fr = br / bmag;
-      const fi = -bim / bmag;
-      for (let i = 0; i < n2; i += 2) {
-        const vr = vt[src + i];
-        const vi = vt[src + i + 1];
-        const dst = o + i * n + 2 * j; // row i/2, column j
-        if (i === bi) {
-          V[dst] = bmag;
-          V[dst + 1] = 0;
-        } else {
-          V[dst] = vr * fr - vi * fi;
-          V[dst + 1] = vr * fi + vi * fr;
-        }
-      }
+      writePhasedColumn(vt, pj * n2, n, V, o, j);
     }
   }
   return failed;
@@ -1895,36 +1901,7 @@ export function ceig(a: FloatArray, batch: number, n: number, L: FloatArray, V: 
       const pj = perm[j];
       L[t * n2 + 2 * j] = val[2 * pj] * unscale;
       L[t * n2 + 2 * j + 1] = val[2 * pj + 1] * unscale;
-      // gauge: multiply by conj(v_b)/|v_b| for the first largest-magnitude component v_b
-      const src = pj * n2;
-      let best = -1;
-      let bi = 0;
-      for (let i = 0; i < n2; i += 2) {
-        const vr = vec[src + i];
-        const vi = vec[src + i + 1];
-        const m2 = vr * vr + vi * vi;
-        if (m2 > best) {
-          best = m2;
-          bi = i;
-        }
-      }
-      const br = vec[src + bi];
-      const bim = vec[src + bi + 1];
-      const bmag = Math.sqrt(br * br + bim * bim);
-      const fr = br / bmag;
-      const fi = -bim / bmag;
-      for (let i = 0; i < n2; i += 2) {
-        const vr = vec[src + i];
-        const vi = vec[src + i + 1];
-        const dst = o + i * n + 2 * j; // row i/2, column j
-        if (i === bi) {
-          V[dst] = bmag;
-          V[dst + 1] = 0;
-        } else {
-          V[dst] = vr * fr - vi * fi;
-          V[dst + 1] = vr * fi + vi * fr;
-        }
-      }
+      writePhasedColumn(vec, pj * n2, n, V, o, j);
     }
   }
   return failed;
