@@ -38,6 +38,26 @@ async function run(b: Backend, inputs: readonly mg.Tensor[], fn: (...xs: mg.Tens
 const cx = (x: mg.Tensor) => mg.viewAsComplex(x);
 const rand = (shape: number[], seed: number) => mg.random(shape, { seed, dtype: 'float32', low: -1, high: 1 });
 const f32 = (data: ArrayLike<number>, shape: readonly number[]) => mg.tensor(Float32Array.from(data), { shape });
+/**
+ * x·yᵀ (5×3) and y·xᵀ (3×5) for fixed complex x and y, rank 1; y has a zero entry, so A has an exactly
+ * zero column (row) that the decompositions must complete (complex Gram–Schmidt).
+ */
+function rankOne(): mg.Tensor[] {
+  const x = [
+    [1, 0.5],
+    [-2, 0],
+    [0.5, -1],
+    [3, 0.25],
+    [1, 1],
+  ];
+  const y = [
+    [2, -1],
+    [0, 0],
+    [-1, 0.5],
+  ];
+  const outer = (p: number[][], q: number[][]) => p.flatMap(([pr, pi]) => q.flatMap(([qr, qi]) => [pr * qr - pi * qi, pr * qi + pi * qr]));
+  return [f32(outer(x, y), [5, 3, 2]), f32(outer(y, x), [3, 5, 2])];
+}
 /** The real view of A + s·I for a complex view A [..., n, n, 2]. */
 function shiftView(a: mg.Tensor, s: number): mg.Tensor {
   const n = a.shape[a.shape.length - 2];
@@ -231,25 +251,9 @@ describe.skipIf(!gpu)('webgpu complex linalg: invariants and CPU parity (float32
   });
 
   it('svd of rank-deficient, zero and identity matrices completes orthonormal singular vectors', async () => {
-    // rank 1: x·yᵀ with complex x (5) and y (3), and its transpose; all zeros; the identity
-    const x = [
-      [1, 0.5],
-      [-2, 0],
-      [0.5, -1],
-      [3, 0.25],
-      [1, 1],
-    ];
-    // y has a zero entry: an exactly zero column (row) of A, completed by complex Gram–Schmidt
-    const y = [
-      [2, -1],
-      [0, 0],
-      [-1, 0.5],
-    ];
-    const outer = (p: number[][], q: number[][]) =>
-      p.flatMap(([pr, pi]) => q.flatMap(([qr, qi]) => [pr * qr - pi * qi, pr * qi + pi * qr]));
+    // rank 1 (5×3 and 3×5, see rankOne); all zeros; the identity
     const cases = [
-      f32(outer(x, y), [5, 3, 2]),
-      f32(outer(y, x), [3, 5, 2]),
+      ...rankOne(),
       mg.zeros([4, 3, 2], { dtype: 'float32' }),
       f32(ceye(4), [4, 4, 2]),
     ];
@@ -491,21 +495,7 @@ describe.skipIf(!gpu)('webgpu complex cholesky, qr, slogdet: invariants and CPU 
   });
 
   it('qr of rank-deficient and zero matrices: unit, orthogonal Q columns; Q·R = A; R\'s first row as the CPU', async () => {
-    const x = [
-      [1, 0.5],
-      [-2, 0],
-      [0.5, -1],
-      [3, 0.25],
-      [1, 1],
-    ];
-    const y = [
-      [2, -1],
-      [0, 0],
-      [-1, 0.5],
-    ];
-    const outer = (p: number[][], q: number[][]) =>
-      p.flatMap(([pr, pi]) => q.flatMap(([qr, qi]) => [pr * qr - pi * qi, pr * qi + pi * qr]));
-    const cases = [f32(outer(x, y), [5, 3, 2]), f32(outer(y, x), [3, 5, 2]), mg.zeros([4, 3, 2], { dtype: 'float32' }), mg.zeros([2, 4, 2], { dtype: 'float32' })];
+    const cases = [...rankOne(), mg.zeros([4, 3, 2], { dtype: 'float32' }), mg.zeros([2, 4, 2], { dtype: 'float32' })];
     for (const A of cases) {
       const [m, n] = A.shape;
       const [Q, R] = await run(gpu!, [A], qrOf);
