@@ -339,6 +339,17 @@ describe('complex tensors', () => {
     expect(() => L.inv(mg.complexTensor({ re: [[1, 2], [2, 4]] }))).toThrow(/linalg.inv: the matrix is singular \(batch index 0\)/);
   });
 
+  it('eigvals of a real rotation block: ±i·θ-pair, complex like torch.linalg.eigvals', () => {
+    const c = Math.cos(0.3);
+    const s = Math.sin(0.3);
+    const vals = L.eigvals(mg.tensor([[c, -s, 0], [s, c, 0], [0, 0, 2]]));
+    expect(vals).toBeInstanceOf(mg.ComplexTensor);
+    const { re, im } = vals.arraySync() as { re: number[]; im: number[] };
+    expect(re.map((v) => +v.toFixed(12))).toEqual([+c.toFixed(12), +c.toFixed(12), 2]);
+    expect(im.map((v) => Math.abs(+v.toFixed(12))).slice(0, 2)).toEqual([+s.toFixed(12), +s.toFixed(12)]);
+    expect(im[0] + im[1]).toBeCloseTo(0, 12);
+  });
+
   it('decompositions hold their invariants (A·V = V·Λ, UᴴU = I) on a batch', () => {
     const A = cx([5, 4, 4], 11);
     const Hm = mg.mul(mg.add(A, mg.adjoint(A)), 0.5);

@@ -132,6 +132,10 @@ export function eig(A: AnyTensor): { values: AnyTensor; vectors: AnyTensor } {
   const [values, vectors] = F.apply('eig', [need('eig', A)]);
   return { values, vectors };
 }
+/** Eigenvalues, complex and sorted by (Re, Im) ascending, like torch.linalg.eigvals (real A is taken as complex). */
+export function eigvals(A: AnyTensor): ComplexTensor {
+  return eig(A instanceof ComplexTensor ? A : C.complex(need('eigvals', A), F.mul(A, 0))).values;
+}
 
 export interface EigenvectorOptions {
   /** Which eigenpair, in ascending order of eigenvalue: 'smallest', 'largest', or an index. */
