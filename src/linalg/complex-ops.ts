@@ -12,7 +12,7 @@ import { fmt } from '../autograd/shape.js';
 import { eye, type Tensor } from '../autograd/tensor.js';
 import { MatgradShapeError } from '../errors.js';
 import { ccholesky, cdet, ceig, ceigh, cinv, cqr, cslogdet, csolve, csvd } from './kernels/complex.js';
-import { batchSize, call, DEGENERACY_RTOL, gaps, matrixDims, safeInverseGaps, safeReciprocal, trilMask } from './ops.js';
+import { asRow, batchSize, call, DEGENERACY_RTOL, eighGrad, gaps, type MatrixAlgebra, matrixDims, svdGrad, trilMask } from './ops.js';
 import { noteFailure } from './status.js';
 
 export type ComplexLinalgOpName =
@@ -33,51 +33,26 @@ function complexDims(op: string, x: TensorInfo, square = true) {
 }
 const view = (t: Tensor) => ComplexTensor.fromView(t);
 const cv = (t: Tensor | null) => (t ? view(t) : null);
-/** z · d with d real, broadcast over z's rows (d[..., k] scales the columns of z[..., m, k]). */
-const scaleCols = (z: ComplexTensor, d: Tensor) => C.mul(z, F.reshape(d, [...d.shape.slice(0, -1), 1, d.shape[d.shape.length - 1]]));
-const scaleRows = (z: ComplexTensor, d: Tensor) => C.mul(z, F.reshape(d, [...d.shape, 1]));
-/** X − Xᴴ. */
-const skewH = (x: ComplexTensor) => C.sub(x, C.adjoint(x));
 const mm = C.matmul;
 const H = C.adjoint;
 
-function eighVjp([gL, gVview]: readonly (Tensor | null)[], { outputs: [L, Vview] }: VjpContext): (Tensor | null)[] {
-  const V = view(Vview);
-  // inner = diag(gL) + ½(VᴴgV − (VᴴgV)ᴴ) / E; the imaginary diagonal of VᴴgV (the phase gauge) drops out
-  let inner: ComplexTensor | null = null;
-  if (gVview) {
-    const skew = C.mul(skewH(mm(H(V), view(gVview))), 0.5);
-    inner = C.mul(skew, safeInverseGaps(gaps(L), F.max(F.abs(L), -1)));
-  }
-  if (gL) inner = inner ? C.add(inner, F.diagEmbed(gL)) : C.complex(F.diagEmbed(gL), F.mul(F.diagEmbed(gL), 0));
-  return [mm(mm(V, inner!), H(V)).view];
-}
+const COMPLEX: MatrixAlgebra<ComplexTensor> = {
+  mm: (a, b, adjA = false, adjB = false) => C.matmul(adjA ? C.adjoint(a) : a, adjB ? C.adjoint(b) : b),
+  adj: (a) => C.adjoint(a),
+  add: (a, b) => C.add(a, b),
+  sub: (a, b) => C.sub(a, b),
+  neg: (a) => C.neg(a),
+  scale: (a, r) => C.mul(a, r),
+  real: (r) => C.complex(r, F.mul(r, 0)),
+};
 
-function svdVjp([gUview, gS, gVhview]: readonly (Tensor | null)[], { inputs: [A], outputs: [Uview, S, Vhview] }: VjpContext): (Tensor | null)[] {
+// the imaginary diagonal of VᴴgV (the phase gauge) drops out of eighGrad's skew part: E is 0 there
+const eighVjp = ([gL, gV]: readonly (Tensor | null)[], { outputs: [L, V] }: VjpContext): (Tensor | null)[] => [
+  eighGrad(COMPLEX, gL, cv(gV), L, view(V)).view,
+];
+function svdVjp([gU, gS, gVh]: readonly (Tensor | null)[], { inputs: [A], outputs: [U, S, Vh] }: VjpContext): (Tensor | null)[] {
   const [m, n] = A.shape.slice(-3, -1);
-  const k = S.shape[S.shape.length - 1];
-  const U = view(Uview);
-  const Vh = view(Vhview);
-  const gU = cv(gUview);
-  const gVh = cv(gVhview);
-  if (!gU && !gVh) return [mm(scaleCols(U, gS!), Vh).view];
-  // as the real svdVjp (src/linalg/ops.ts) with ᵀ → ᴴ; a = skew(UᴴgU), b = skew(VᴴgV), V = Vhᴴ.
-  // Unlike the real case a and b have an imaginary diagonal (the phases of U's and V's columns); the
-  // (a − b)/(sⱼ + sᵢ) part turns it into i·(Im(UᴴgU)ᵢᵢ − Im(VᴴgV)ᵢᵢ)/(2sᵢ), PyTorch's complex term.
-  const UhgU = gU ? mm(H(U), gU) : null;
-  const a = UhgU ? skewH(UhgU) : null;
-  const b = gVh ? skewH(mm(Vh, H(gVh))) : null;
-  const sum = a && b ? C.add(a, b) : (a ?? b)!;
-  const diff = a && b ? C.sub(a, b) : (a ?? C.neg(b!));
-  const scale = F.max(S, -1);
-  const sums = F.add(F.reshape(S, [...S.shape.slice(0, -1), 1, k]), F.reshape(S, [...S.shape, 1]));
-  let inner = C.mul(C.add(C.mul(sum, safeInverseGaps(gaps(S), scale)), C.mul(diff, safeInverseGaps(sums, scale))), 0.5);
-  const Sinv = safeReciprocal(S);
-  if (gS) inner = C.add(inner, F.diagEmbed(gS));
-  let gA = mm(mm(U, inner), Vh);
-  if (gU && m > k) gA = C.add(gA, mm(scaleCols(C.sub(gU, mm(U, UhgU!)), Sinv), Vh));
-  if (gVh && n > k) gA = C.add(gA, mm(U, scaleRows(C.sub(gVh, mm(mm(gVh, H(Vh)), Vh)), Sinv)));
-  return [gA.view];
+  return [svdGrad(COMPLEX, cv(gU), gS, cv(gVh), view(U), S, view(Vh), m, n).view];
 }
 
 const inverse = (A: Tensor) => view(F.apply('complexInv', [A])[0]);
@@ -136,7 +111,7 @@ function eigVjp([gLview, gVview]: readonly (Tensor | null)[], { outputs: [Lview,
   let inner: ComplexTensor | null = null;
   if (gVview) {
     const VhgV = mm(H(V), view(gVview));
-    const adj = C.sub(VhgV, mm(H(V), scaleCols(V, F.diag(VhgV.re))));
+    const adj = C.sub(VhgV, mm(H(V), C.mul(V, asRow(F.diag(VhgV.re)))));
     const E = C.complex(gaps(lam.re), gaps(lam.im));
     const abs2 = F.add(F.square(E.re), F.square(E.im));
     const scale = F.max(F.add(F.square(lam.re), F.square(lam.im)), -1);

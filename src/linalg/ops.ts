@@ -53,45 +53,79 @@ export function safeReciprocal(x: Tensor): Tensor {
 /** Lower-triangular mask (with `diagonal` on the diagonal), as a constant. */
 export const trilMask = (n: number, dtype: DType, diagonal = 1, offset = 0) =>
   tensor(Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? (offset < 0 ? 0 : diagonal) : i > j ? 1 : 0))), { dtype });
-/** X scaled column-wise: X·diag(d). */
-const scaleCols = (X: Tensor, d: Tensor) => F.mul(X, F.reshape(d, [...d.shape.slice(0, -1), 1, d.shape[d.shape.length - 1]]));
-/** diag(d)·X: rows scaled. */
-const scaleRows = (X: Tensor, d: Tensor) => F.mul(X, F.reshape(d, [...d.shape, 1]));
 
-function eighVjp([gL, gV]: readonly (Tensor | null)[], { outputs: [L, V] }: VjpContext): (Tensor | null)[] {
-  let inner: Tensor | null = gL ? F.diagEmbed(gL) : null;
+/**
+ * The matrix operations the eigh/svd VJPs need, so that one formula serves real matrices (adjoint =
+ * transpose) and complex ones (adjoint = conjugate transpose; see complex-ops.ts).
+ */
+export interface MatrixAlgebra<M> {
+  /** a·b, either side adjoint first. */
+  mm(a: M, b: M, adjA?: boolean, adjB?: boolean): M;
+  adj(a: M): M;
+  add(a: M, b: M): M;
+  sub(a: M, b: M): M;
+  neg(a: M): M;
+  /** Elementwise product with a real tensor or number (broadcasting). */
+  scale(a: M, r: Tensor | number): M;
+  /** A real matrix as one of this algebra. */
+  real(r: Tensor): M;
+}
+const REAL: MatrixAlgebra<Tensor> = {
+  mm: (a, b, adjA = false, adjB = false) => F.matmulT(a, b, adjA, adjB),
+  adj: (a) => F.transpose(a),
+  add: (a, b) => F.add(a, b),
+  sub: (a, b) => F.sub(a, b),
+  neg: (a) => F.neg(a),
+  scale: (a, r) => F.mul(a, r),
+  real: (r) => r,
+};
+/** d[..., k] as a row [..., 1, k] (scales columns) or a column [..., k, 1] (scales rows). */
+export const asRow = (d: Tensor) => F.reshape(d, [...d.shape.slice(0, -1), 1, d.shape[d.shape.length - 1]]);
+const asColumn = (d: Tensor) => F.reshape(d, [...d.shape, 1]);
+
+/** eigh: gA = V·(diag(gL) + ½(VᴴgV − (VᴴgV)ᴴ)/E)·Vᴴ, degenerate pairs dropped (see DEGENERACY_RTOL). */
+export function eighGrad<M>(A: MatrixAlgebra<M>, gL: Tensor | null, gV: M | null, L: Tensor, V: M): M {
+  let inner: M | null = gL ? A.real(F.diagEmbed(gL)) : null;
   if (gV) {
-    const VtgV = F.matmulT(V, gV, true, false);
-    const skew = F.mul(F.sub(VtgV, T(VtgV)), 0.5);
-    const term = F.mul(skew, safeInverseGaps(gaps(L), F.max(F.abs(L), -1)));
-    inner = inner ? F.add(inner, term) : term;
+    const VhgV = A.mm(V, gV, true, false);
+    const term = A.scale(A.scale(A.sub(VhgV, A.adj(VhgV)), 0.5), safeInverseGaps(gaps(L), F.max(F.abs(L), -1)));
+    inner = inner ? A.add(inner, term) : term;
   }
-  return [mm(mm(V, inner!), T(V))];
+  return A.mm(A.mm(V, inner!), V, false, true);
 }
 
+/**
+ * Reduced svd. a = UᴴgU − (UᴴgU)ᴴ, b = VᴴgV − (VᴴgV)ᴴ. Off the diagonal the middle term
+ * (a·sⱼ + sᵢ·b)/(sⱼ² − sᵢ²) is split as ½(a + b)/(sⱼ − sᵢ) + ½(a − b)/(sⱼ + sᵢ). Only the first part
+ * (a joint rotation of the pair's u and v: the gauge) is ill-defined when sᵢ = sⱼ; it is dropped there.
+ * The second part stays (it is what U·diag(c)·Vh with c constant on a cluster needs) unless
+ * sᵢ = sⱼ = 0. For complex matrices a and b also have an imaginary diagonal (the columns' phases),
+ * which the (a − b)/(2sᵢ) part turns into PyTorch's i·(Im(UᴴgU)ᵢᵢ − Im(VᴴgV)ᵢᵢ)/(2sᵢ).
+ */
+export function svdGrad<M>(A: MatrixAlgebra<M>, gU: M | null, gS: Tensor | null, gVh: M | null, U: M, S: Tensor, Vh: M, m: number, n: number): M {
+  const k = S.shape[S.shape.length - 1];
+  if (!gU && !gVh) return A.mm(A.scale(U, asRow(gS!)), Vh);
+  const skew = (X: M) => A.sub(X, A.adj(X));
+  const UhgU = gU ? A.mm(U, gU, true, false) : null;
+  const a = UhgU ? skew(UhgU) : null;
+  const b = gVh ? skew(A.mm(Vh, gVh, false, true)) : null;
+  const both = a && b ? A.add(a, b) : (a ?? b)!;
+  const diff = a && b ? A.sub(a, b) : (a ?? A.neg(b!));
+  const scale = F.max(S, -1);
+  const sums = F.add(asRow(S), asColumn(S));
+  const middle = A.scale(A.add(A.scale(both, safeInverseGaps(gaps(S), scale)), A.scale(diff, safeInverseGaps(sums, scale))), 0.5);
+  const inner = gS ? A.add(A.real(F.diagEmbed(gS)), middle) : middle;
+  let gA = A.mm(A.mm(U, inner), Vh);
+  const Sinv = safeReciprocal(S);
+  if (gU && m > k) gA = A.add(gA, A.mm(A.scale(A.sub(gU, A.mm(U, UhgU!)), asRow(Sinv)), Vh));
+  if (gVh && n > k) gA = A.add(gA, A.mm(U, A.scale(A.sub(gVh, A.mm(A.mm(gVh, Vh, false, true), Vh)), asColumn(Sinv))));
+  return gA;
+}
+
+const eighVjp = ([gL, gV]: readonly (Tensor | null)[], { outputs: [L, V] }: VjpContext): (Tensor | null)[] => [eighGrad(REAL, gL, gV, L, V)];
 function svdVjp([gU, gS, gVh]: readonly (Tensor | null)[], { inputs: [A], outputs: [U, S, Vh] }: VjpContext): (Tensor | null)[] {
   const [m, n] = A.shape.slice(-2);
-  const k = S.shape[S.shape.length - 1];
-  if (!gU && !gVh) return [mm(scaleCols(U, gS!), Vh)];
-  const V = T(Vh);
-  // a = UᵀgU − gUᵀU, b = VᵀgV − gVᵀV. Off the diagonal the middle term (a·sⱼ + sᵢ·b)/(sⱼ² − sᵢ²) is
-  // split as ½(a + b)/(sⱼ − sᵢ) + ½(a − b)/(sⱼ + sᵢ). Only the first part (a joint rotation of the
-  // pair's u and v: the gauge) is ill-defined when sᵢ = sⱼ; it is dropped there. The second part stays
-  // (it is what U·diag(c)·Vh with c constant on a cluster needs) unless sᵢ = sⱼ = 0.
-  const skew = (X: Tensor) => F.sub(X, T(X));
-  const a = gU ? skew(F.matmulT(U, gU, true, false)) : null;
-  const b = gVh ? skew(F.matmulT(V, T(gVh), true, false)) : null;
-  const both = a && b ? F.add(a, b) : (a ?? b)!;
-  const diff = a && b ? F.sub(a, b) : (a ?? F.neg(b!));
-  const scale = F.max(S, -1);
-  const sums = F.add(F.reshape(S, [...S.shape.slice(0, -1), 1, k]), F.reshape(S, [...S.shape, 1]));
-  const middle = F.mul(F.add(F.mul(both, safeInverseGaps(gaps(S), scale)), F.mul(diff, safeInverseGaps(sums, scale))), 0.5);
-  const inner = gS ? F.add(F.diagEmbed(gS), middle) : middle;
-  let gA = mm(mm(U, inner), Vh);
-  const Sinv = safeReciprocal(S);
-  if (gU && m > k) gA = F.add(gA, mm(scaleCols(F.sub(gU, mm(U, F.matmulT(U, gU, true, false))), Sinv), Vh));
-  if (gVh && n > k) gA = F.add(gA, mm(U, scaleRows(F.sub(gVh, mm(F.matmulT(gVh, Vh, false, true), Vh)), Sinv)));
-  return [gA];
+  return [svdGrad(REAL, gU, gS, gVh, U, S, Vh, m, n)];
 }
 
 function qrVjp([gQ, gR]: readonly (Tensor | null)[], { inputs: [A], outputs: [Q, R] }: VjpContext): (Tensor | null)[] {
@@ -121,7 +155,7 @@ function eigVjp([gL, gV]: readonly (Tensor | null)[], { outputs: [L, V] }: VjpCo
   if (gV) {
     const VtgV = F.matmulT(V, gV, true, false);
     // unit-norm eigenvectors: remove the component along each vector's own normalization
-    const norm = mm(T(V), scaleCols(V, F.diag(VtgV)));
+    const norm = mm(T(V), F.mul(V, asRow(F.diag(VtgV))));
     inner = F.mul(F.sub(VtgV, norm), safeInverseGaps(gaps(L), F.max(F.abs(L), -1)));
   }
   if (gL) inner = inner ? F.add(inner, F.diagEmbed(gL)) : F.diagEmbed(gL);
