@@ -12,7 +12,7 @@ import { fmt } from '../autograd/shape.js';
 import { eye, type Tensor } from '../autograd/tensor.js';
 import { MatgradShapeError } from '../errors.js';
 import { ccholesky, cdet, ceig, ceigh, cinv, cqr, cslogdet, csolve, csvd } from './kernels/complex.js';
-import { asRow, batchSize, call, DEGENERACY_RTOL, eighGrad, gaps, type MatrixAlgebra, matrixDims, svdGrad, trilMask } from './ops.js';
+import { asRow, batchSize, call, choleskyGrad, DEGENERACY_RTOL, eighGrad, gaps, type MatrixAlgebra, matrixDims, qrGrad, svdGrad } from './ops.js';
 import { noteFailure } from './status.js';
 
 export type ComplexLinalgOpName =
@@ -44,6 +44,8 @@ const COMPLEX: MatrixAlgebra<ComplexTensor> = {
   neg: (a) => C.neg(a),
   scale: (a, r) => C.mul(a, r),
   real: (r) => C.complex(r, F.mul(r, 0)),
+  inv: (a) => view(F.apply('complexInv', [a.view])[0]),
+  imagDiag: (a) => C.complex(F.mul(a.re, 0), F.mul(a.im, eye(a.shape[a.shape.length - 1], { dtype: a.realDType }))),
 };
 
 // the imaginary diagonal of VᴴgV (the phase gauge) drops out of eighGrad's skew part: E is 0 there
@@ -55,38 +57,16 @@ function svdVjp([gU, gS, gVh]: readonly (Tensor | null)[], { inputs: [A], output
   return [svdGrad(COMPLEX, cv(gU), gS, cv(gVh), view(U), S, view(Vh), m, n).view];
 }
 
-const inverse = (A: Tensor) => view(F.apply('complexInv', [A])[0]);
-const zerosLike = (z: ComplexTensor) => C.mul(z, 0);
 
-/** PyTorch's cholesky_backward: gA = L⁻ᴴ·½(T + tril(T, −1)ᴴ)·L⁻¹ with T = tril(Lᴴ·gL). */
-function choleskyVjp([gLview]: readonly (Tensor | null)[], { outputs: [Lview] }: VjpContext): (Tensor | null)[] {
-  const L = view(Lview);
-  const n = L.shape[L.shape.length - 1];
-  const T = C.mul(mm(H(L), view(gLview!)), trilMask(n, L.realDType));
-  const phi = C.mul(C.add(T, H(C.mul(T, trilMask(n, L.realDType, 0)))), 0.5);
-  const Linv = inverse(Lview);
-  return [mm(mm(H(Linv), phi), Linv).view];
+function choleskyVjp([gL]: readonly (Tensor | null)[], { outputs: [L] }: VjpContext): (Tensor | null)[] {
+  const n = L.shape[L.shape.length - 2];
+  return [choleskyGrad(COMPLEX, view(gL!), view(L), n, L.dtype).view];
 }
 
-/**
- * QR (m ≥ n, diag(R) real): with X = Qᴴ·dA·R⁻¹, the skew-Hermitian QᴴdQ is tril(X, −1) − tril(X, −1)ᴴ
- * + i·Im diag(X), which gives gA = (Q·Z + gQ − Q·Qᴴ·gQ)·R⁻ᴴ with M = R·gRᴴ − gQᴴ·Q and
- * Z = gR·Rᴴ − tril(Mᴴ, −1) + tril(M, −1) + i·Im diag(M) (gR upper triangular).
- */
-function qrVjp([gQview, gRview]: readonly (Tensor | null)[], { inputs: [A], outputs: [Qview, Rview] }: VjpContext): (Tensor | null)[] {
+function qrVjp([gQ, gR]: readonly (Tensor | null)[], { inputs: [A], outputs: [Q, R] }: VjpContext): (Tensor | null)[] {
   const [m, n] = A.shape.slice(-3, -1);
   if (m < n) throw new MatgradShapeError(`linalg.qr: the gradient needs rows ≥ columns, got ${fmt(A.shape.slice(0, -1))}`);
-  const Q = view(Qview);
-  const R = view(Rview);
-  const dtype = Q.realDType;
-  const gQ = gQview ? view(gQview) : zerosLike(Q);
-  const gR = gRview ? C.mul(view(gRview), F.transpose(trilMask(n, dtype))) : zerosLike(R);
-  const M = C.sub(mm(R, H(gR)), mm(H(gQ), Q));
-  const strictlyLower = (z: ComplexTensor) => C.mul(z, trilMask(n, dtype, 0));
-  const imDiag = C.complex(F.mul(M.re, 0), F.mul(M.im, eye(n, { dtype })));
-  const Z = C.add(C.add(C.sub(mm(gR, H(R)), strictlyLower(H(M))), strictlyLower(M)), imDiag);
-  const RinvH = H(inverse(Rview));
-  return [mm(C.add(mm(Q, Z), C.sub(gQ, mm(Q, mm(H(Q), gQ)))), RinvH).view];
+  return [qrGrad(COMPLEX, cv(gQ), cv(gR), view(Q), view(R), n, A.dtype).view];
 }
 
 /**
@@ -97,7 +77,7 @@ function slogdetVjp([gSign, gLog]: readonly (Tensor | null)[], { inputs: [A], ou
   const c = gSign ? C.mul(C.conj(view(gSign)), view(signView)).im : null;
   const re = gLog ?? F.mul(logabsdet, 0);
   const scale = C.complex(re, c ? F.neg(c) : F.mul(re, 0));
-  return [C.mul(H(inverse(A)), C.reshape(scale, [...scale.shape, 1, 1])).view];
+  return [C.mul(H(COMPLEX.inv(view(A))), C.reshape(scale, [...scale.shape, 1, 1])).view];
 }
 
 /**
@@ -260,7 +240,7 @@ export const COMPLEX_LINALG_OPS: { readonly [K in ComplexLinalgOpName]: OpDef } 
     },
     // holomorphic: gA = g·conj(det)·A⁻ᴴ (undefined at singular A, like the real det)
     vjp: ([g], { inputs: [A], outputs: [d] }) => {
-      const Ainv = view(F.apply('complexInv', [A])[0]);
+      const Ainv = COMPLEX.inv(view(A));
       const scale = C.mul(view(g!), C.conj(view(d)));
       return [C.mul(H(Ainv), C.reshape(scale, [...scale.shape, 1, 1])).view];
     },

@@ -69,6 +69,9 @@ export interface MatrixAlgebra<M> {
   scale(a: M, r: Tensor | number): M;
   /** A real matrix as one of this algebra. */
   real(r: Tensor): M;
+  inv(a: M): M;
+  /** i·Im(diag(a)) as a diagonal matrix; null for real matrices (it is zero). */
+  imagDiag(a: M): M | null;
 }
 const REAL: MatrixAlgebra<Tensor> = {
   mm: (a, b, adjA = false, adjB = false) => F.matmulT(a, b, adjA, adjB),
@@ -78,6 +81,8 @@ const REAL: MatrixAlgebra<Tensor> = {
   neg: (a) => F.neg(a),
   scale: (a, r) => F.mul(a, r),
   real: (r) => r,
+  inv: (a) => F.apply('inv', [a])[0],
+  imagDiag: () => null,
 };
 /** d[..., k] as a row [..., 1, k] (scales columns) or a column [..., k, 1] (scales rows). */
 export const asRow = (d: Tensor) => F.reshape(d, [...d.shape.slice(0, -1), 1, d.shape[d.shape.length - 1]]);
@@ -128,26 +133,40 @@ function svdVjp([gU, gS, gVh]: readonly (Tensor | null)[], { inputs: [A], output
   return [svdGrad(REAL, gU, gS, gVh, U, S, Vh, m, n)];
 }
 
+/**
+ * QR (m ≥ n, diag(R) real): with X = Qᴴ·dA·R⁻¹, the skew-Hermitian QᴴdQ is tril(X, −1) − tril(X, −1)ᴴ
+ * + i·Im diag(X), which gives gA = (Q·Z + gQ − Q·Qᴴ·gQ)·R⁻ᴴ with M = R·gRᴴ − gQᴴ·Q and
+ * Z = gR·Rᴴ − tril(Mᴴ, −1) + tril(M, −1) + i·Im diag(M), gR taken upper triangular (for real
+ * matrices this is TensorFlow's QrGrad).
+ */
+export function qrGrad<M>(A: MatrixAlgebra<M>, gQ: M | null, gR: M | null, Q: M, R: M, n: number, dtype: DType): M {
+  const strictlyLower = (X: M) => A.scale(X, trilMask(n, dtype, 0));
+  const dq = gQ ?? A.scale(Q, 0);
+  const dr = gR ? A.scale(gR, F.transpose(trilMask(n, dtype))) : A.scale(R, 0);
+  const Mx = A.sub(A.mm(R, dr, false, true), A.mm(dq, Q, true, false));
+  const Z0 = A.add(A.sub(A.mm(dr, R, false, true), strictlyLower(A.adj(Mx))), strictlyLower(Mx));
+  const imDiag = A.imagDiag(Mx);
+  const Z = imDiag ? A.add(Z0, imDiag) : Z0;
+  const RinvH = A.adj(A.inv(R));
+  return A.mm(A.add(A.mm(Q, Z), A.sub(dq, A.mm(Q, A.mm(Q, dq, true, false)))), RinvH);
+}
+
+/** Cholesky (PyTorch's cholesky_backward): gA = L⁻ᴴ·½(T + tril(T, −1)ᴴ)·L⁻¹ with T = tril(Lᴴ·gL). */
+export function choleskyGrad<M>(A: MatrixAlgebra<M>, gL: M, L: M, n: number, dtype: DType): M {
+  const T = A.scale(A.mm(L, gL, true, false), trilMask(n, dtype));
+  const phi = A.scale(A.add(T, A.adj(A.scale(T, trilMask(n, dtype, 0)))), 0.5);
+  const Linv = A.inv(L);
+  return A.mm(A.mm(Linv, phi, true, false), Linv);
+}
+
 function qrVjp([gQ, gR]: readonly (Tensor | null)[], { inputs: [A], outputs: [Q, R] }: VjpContext): (Tensor | null)[] {
   const [m, n] = A.shape.slice(-2);
   if (m < n) throw new MatgradShapeError(`linalg.qr: the gradient needs rows ≥ columns, got ${fmt(A.shape)}`);
-  const dq = gQ ?? F.mul(Q, 0);
-  const dr = gR ?? F.mul(R, 0);
-  // TensorFlow's QrGrad (m ≥ n): Q(dR + tril(QᵀdQ − dQᵀQ + R dRᵀ − dR Rᵀ)R⁻ᵀ) + (dQ − Q QᵀdQ)R⁻ᵀ
-  const qdq = F.matmulT(Q, dq, true, false);
-  const rdr = F.matmulT(R, dr, false, true);
-  const M = F.add(F.sub(qdq, T(qdq)), F.sub(rdr, T(rdr)));
-  const lower = F.mul(M, trilMask(n, A.dtype, 0, -1));
-  const RinvT = T(F.apply('inv', [R])[0]);
-  return [F.add(mm(Q, F.add(dr, mm(lower, RinvT))), mm(F.sub(dq, mm(Q, qdq)), RinvT))];
+  return [qrGrad(REAL, gQ, gR, Q, R, n, A.dtype)];
 }
 
 function choleskyVjp([gL]: readonly (Tensor | null)[], { outputs: [L] }: VjpContext): (Tensor | null)[] {
-  const n = L.shape[L.shape.length - 1];
-  const phi = F.mul(F.matmulT(L, F.mul(gL!, trilMask(n, L.dtype)), true, false), trilMask(n, L.dtype, 0.5));
-  const Linv = F.apply('inv', [L])[0];
-  const S = mm(mm(T(Linv), phi), Linv);
-  return [F.mul(F.add(S, T(S)), 0.5)];
+  return [choleskyGrad(REAL, gL!, L, L.shape[L.shape.length - 1], L.dtype)];
 }
 
 function eigVjp([gL, gV]: readonly (Tensor | null)[], { outputs: [L, V] }: VjpContext): (Tensor | null)[] {
