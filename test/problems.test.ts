@@ -23,6 +23,21 @@ describe('every problem kind reaches its optimum with its default optimizer (CPU
       expect(r.metrics.relativeError, JSON.stringify(spec)).toBeLessThan(1e-6);
     }
   });
+  it('inverse of a complex matrix (matrix + i·imag): square, batched right inverse, non-square, float32 → complex64', async () => {
+    for (const spec of [
+      { kind: 'inverse', matrix: { random: { shape: [4, 4], seed: 1 } }, imag: { random: { shape: [4, 4], seed: 2 } } },
+      { kind: 'inverse', matrix: { random: { shape: [2, 3, 3], seed: 3, shift: 1 } }, imag: { random: { shape: [2, 3, 3], seed: 4 } }, side: 'right' },
+      { kind: 'inverse', matrix: { random: { shape: [5, 3], seed: 5, shift: 1 } }, imag: { random: { shape: [5, 3], seed: 6 } }, loss: 'fro' },
+    ] as mg.ProblemSpec[]) {
+      const r = await run(spec);
+      expect(r.metrics.relativeError, JSON.stringify(spec)).toBeLessThan(1e-6);
+      // X is held as the interleaved view of the complex inverse: it solves X·M = I
+      const X = mg.viewAsComplex(r.params.X);
+      expect(X.shape).toEqual([...(spec as { matrix: { random: { shape: number[] } } }).matrix.random.shape.slice(0, -2), ...(spec as { matrix: { random: { shape: number[] } } }).matrix.random.shape.slice(-2).reverse()]);
+    }
+    const f32 = mg.problem({ kind: 'inverse', dtype: 'float32', matrix: { random: { shape: [3, 3], seed: 1, shift: 1 } }, imag: { eye: 3 } });
+    expect(mg.initialValues(f32).X.dtype).toBe('float32');
+  });
   for (const n of [4, 16]) {
     it(`lambda-min: |λ_min − 1/n| < 1e-6 for n = ${n}`, async () => {
       const r = await run({ kind: 'lambda-min', n });
@@ -117,6 +132,9 @@ const MALFORMED: [string, unknown, string][] = [
   ['side unknown', { kind: 'inverse', matrix: { eye: 2 }, side: 'up' }, 'side'],
   ['loss unknown', { kind: 'inverse', matrix: { eye: 2 }, loss: 'l1' }, 'loss'],
   ['both needs square', { kind: 'inverse', matrix: { random: { shape: [3, 2] } }, side: 'both' }, 'matrix'],
+  ['imag shape differs', { kind: 'inverse', matrix: { eye: 2 }, imag: { eye: 3 } }, 'imag'],
+  ['imag not a source', { kind: 'inverse', matrix: { eye: 2 }, imag: 'i' }, 'imag'],
+  ['complex eye init', { kind: 'inverse', matrix: { eye: 2 }, imag: { eye: 2 }, init: { init: 'eye' } }, 'init.init'],
   ['dtype unknown', { kind: 'inverse', matrix: { eye: 2 }, dtype: 'float16' }, 'dtype'],
   ['name not string', { kind: 'inverse', matrix: { eye: 2 }, name: 5 }, 'name'],
   ['init unknown', { kind: 'inverse', matrix: { eye: 2 }, init: { init: 'xavier' } }, 'init.init'],

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import * as F from '../autograd/api.js';
+import { adjoint, type AnyTensor, complex, ComplexTensor, viewAsComplex } from '../autograd/complex.js';
 import { eye, type Tensor } from '../autograd/tensor.js';
 import { inv } from '../linalg/index.js';
-import { MatgradLinalgError } from '../errors.js';
+import { MatgradLinalgError, MatgradSpecError } from '../errors.js';
 import { sgd } from '../optimizers/sgd.js';
 import { type Objective, objective, param } from './objective.js';
 import { type Issue, type KindDef, ParamInit, SpecBase } from './common.js';
@@ -11,6 +12,11 @@ import { MatrixSource, materialize, sourceShape } from './sources.js';
 export const InverseSpec = SpecBase.extend({
   kind: z.literal('inverse'),
   matrix: MatrixSource,
+  /**
+   * The imaginary part: M = matrix + i·imag is complex (complex128; complex64 with dtype float32).
+   * The learned X is then complex too, held as its interleaved real view [..., n, m, 2].
+   */
+  imag: MatrixSource.optional(),
   /** left: XM ≈ I; right: MX ≈ I; both: both (square M). */
   side: z.enum(['left', 'right', 'both']).default('left'),
   /** mse: mean of squared residuals (seed 002); fro: squared Frobenius norm. */
@@ -22,19 +28,30 @@ export type InverseSpec = z.infer<typeof InverseSpec>;
 
 function check(spec: InverseSpec): Issue[] {
   const shape = sourceShape(spec.matrix);
+  const imag = spec.imag && sourceShape(spec.imag);
+  if (shape && imag && imag.join('×') !== shape.join('×')) return [{ path: 'imag', message: `shape ${imag.join('×')} differs from matrix's ${shape.join('×')}` }];
+  if (spec.imag && spec.init?.init === 'eye') return [{ path: 'init.init', message: "'eye' is not available for a complex inverse (X is held as its real view); use 'zeros', 'uniform' or 'normal'" }];
   if (!shape) return [];
   const [m, n] = shape.slice(-2);
   if (spec.side === 'both' && m !== n) return [{ path: 'matrix', message: `side 'both' needs a square matrix, got ${m}×${n}` }];
   return [];
 }
 
-/** The exact (pseudo-)inverse for the relative-error metric: (MᵀM)⁻¹Mᵀ, M⁻¹ when square. */
-function exactInverse(M: Tensor, side: InverseSpec['side']): Tensor | null {
+// real or complex operands alike (a complex inverse problem has complex M and X)
+/** |z|² elementwise (z² for real tensors). */
+const abs2 = (z: AnyTensor): Tensor => (z instanceof ComplexTensor ? F.add(F.square(z.re), F.square(z.im)) : F.square(z));
+const mm = (a: AnyTensor, b: AnyTensor): AnyTensor => (a instanceof ComplexTensor || b instanceof ComplexTensor ? F.matmul(a, b) : F.matmul(a, b));
+const minus = (a: AnyTensor, b: AnyTensor): AnyTensor => (a instanceof ComplexTensor || b instanceof ComplexTensor ? F.sub(a, b) : F.sub(a, b));
+const inverse = (a: AnyTensor): AnyTensor => (a instanceof ComplexTensor ? inv(a) : inv(a));
+const adj = (a: AnyTensor): AnyTensor => (a instanceof ComplexTensor ? adjoint(a) : adjoint(a));
+
+/** The exact (pseudo-)inverse for the relative-error metric: (MᴴM)⁻¹Mᴴ, M⁻¹ when square. */
+function exactInverse(M: AnyTensor, side: InverseSpec['side']): AnyTensor | null {
   const [m, n] = M.shape.slice(-2);
   try {
-    if (m === n) return inv(M);
-    const Mt = F.transpose(M);
-    return side === 'right' ? F.matmul(Mt, inv(F.matmul(M, Mt))) : F.matmul(inv(F.matmul(Mt, M)), Mt);
+    if (m === n) return inverse(M);
+    const Mh = adj(M);
+    return side === 'right' ? mm(Mh, inverse(mm(M, Mh))) : mm(inverse(mm(Mh, M)), Mh);
   } catch (e) {
     if (e instanceof MatgradLinalgError) return null; // singular: no exact inverse to compare with
     throw e;
@@ -43,34 +60,43 @@ function exactInverse(M: Tensor, side: InverseSpec['side']): Tensor | null {
 
 function build(spec: InverseSpec, ctx: Parameters<KindDef<InverseSpec>['build']>[1]): Objective {
   const dtype = spec.dtype;
-  const M = materialize(spec.matrix, 'matrix', { dtype, baseDir: ctx.baseDir });
+  const re = materialize(spec.matrix, 'matrix', { dtype, baseDir: ctx.baseDir });
+  const im = spec.imag ? materialize(spec.imag, 'imag', { dtype, baseDir: ctx.baseDir }) : null;
+  if (im && im.shape.join('×') !== re.shape.join('×')) {
+    throw new MatgradSpecError([{ path: 'imag', message: `shape ${im.shape.join('×')} differs from matrix's ${re.shape.join('×')}` }]);
+  }
+  const M: AnyTensor = im ? complex(re, im) : re;
   const shape = M.shape;
   const [m, n] = shape.slice(-2);
   const batch = shape.slice(0, -2);
   const I_left = eye(n, { dtype });
   const I_right = eye(m, { dtype });
-  const residuals = (X: Tensor) => {
-    const rs: Tensor[] = [];
-    if (spec.side !== 'right') rs.push(F.sub(F.matmul(X, M), I_left));
-    if (spec.side !== 'left') rs.push(F.sub(F.matmul(M, X), I_right));
+  // a complex X travels as its real view (so the objective's parameter is a plain tensor)
+  const asX = (X: Tensor): AnyTensor => (im ? viewAsComplex(X) : X);
+  const residuals = (X: Tensor): AnyTensor[] => {
+    const x = asX(X);
+    const rs: AnyTensor[] = [];
+    if (spec.side !== 'right') rs.push(minus(mm(x, M), I_left));
+    if (spec.side !== 'left') rs.push(minus(mm(M, x), I_right));
     return rs;
   };
-  const lossOf = (r: Tensor) => (spec.loss === 'mse' ? F.mean(F.square(r)) : F.sum(F.square(r)));
+  const lossOf = (r: AnyTensor) => (spec.loss === 'mse' ? F.mean(abs2(r)) : F.sum(abs2(r)));
   // curvature bound: the loss Hessian's largest eigenvalue is at most 2‖M‖²_F (divided by the count for mse)
-  const frob2 = Math.max(...(F.sum(F.square(M), [-2, -1]).dataSync() as Float64Array));
+  const frob2 = Math.max(...(F.sum(abs2(M), [-2, -1]).dataSync() as Float64Array));
   const count = spec.loss === 'mse' ? Math.max(1, batch.reduce((a, b) => a * b, 1)) * m * n : 1;
   const L = ((spec.side === 'both' ? 4 : 2) * frob2) / count;
   const exact = exactInverse(M, spec.side);
-  const exactNorm = exact ? F.sqrt(F.sum(F.square(exact), [-2, -1])) : null;
+  const exactNorm = exact ? F.sqrt(F.sum(abs2(exact), [-2, -1])) : null;
   const init = spec.init ?? { init: m === n ? ('uniform' as const) : ('zeros' as const), seed: 1, scale: 1 };
+  const xShape = im ? [...batch, n, m, 2] : [...batch, n, m];
   return objective(
-    { X: param([...batch, n, m], { init: init.init, seed: init.seed, scale: init.scale, dtype }) },
+    { X: param(xShape, { init: init.init, seed: init.seed, scale: init.scale, dtype }) },
     ({ X }) => residuals(X).map(lossOf).reduce((a, b) => F.add(a, b)),
     {
-      name: spec.name ?? `inverse ${shape.join('×')}`,
+      name: spec.name ?? `inverse ${shape.join('×')}${im ? ' complex' : ''}`,
       metrics: ({ X }) => ({
-        residual: F.sqrt(F.sum(F.square(residuals(X)[0]), [-2, -1])),
-        ...(exact && exactNorm ? { relativeError: F.div(F.sqrt(F.sum(F.square(F.sub(X, exact)), [-2, -1])), exactNorm) } : {}),
+        residual: F.sqrt(F.sum(abs2(residuals(X)[0]), [-2, -1])),
+        ...(exact && exactNorm ? { relativeError: F.div(F.sqrt(F.sum(abs2(minus(asX(X), exact)), [-2, -1])), exactNorm) } : {}),
       }),
       defaults: { optimizer: () => sgd({ lr: 1 / L, momentum: 0.9 }), steps: 20_000, tolerance: spec.loss === 'mse' ? 1e-28 : 1e-26 },
       optimum: 0,

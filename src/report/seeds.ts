@@ -50,6 +50,20 @@ export const SEED_WORKLOADS: readonly SeedWorkload[] = [
     keyMetric: 'relativeError',
   },
   {
+    id: 'inverse-complex-4x4',
+    title: 'inverse of a random complex 4×4 (seeds 002 and 000: complex128)',
+    spec: {
+      kind: 'inverse',
+      name: 'inverse complex 4×4',
+      matrix: { random: { shape: [4, 4], seed: 1 } },
+      imag: { random: { shape: [4, 4], seed: 2 } },
+    },
+    steps: 20_000,
+    quickSteps: 2000,
+    tolerance: 1e-28,
+    keyMetric: 'relativeError',
+  },
+  {
     id: 'svd-16x12',
     title: 'SVD of a 16×12 matrix on the Stiefel manifold (seed 001)',
     spec: { kind: 'svd', name: 'svd 16×12 stiefel', matrix: { random: { shape: [16, 12], seed: 3, dist: 'normal' } }, parametrization: 'stiefel' },
