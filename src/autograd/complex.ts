@@ -281,7 +281,9 @@ export function div(a: AnyLike, b: AnyLike): ComplexTensor {
   return make(F.div(re, d), F.div(im, d));
 }
 /** 1 / z. */
-export const reciprocal = (z: ComplexTensor): ComplexTensor => div(1, need('reciprocal', z));
+export function reciprocal(z: ComplexTensor): ComplexTensor {
+  return div(1, need('reciprocal', z));
+}
 export function neg(z: ComplexTensor): ComplexTensor {
   need('neg', z);
   return make(F.neg(z.re), F.neg(z.im));
@@ -361,24 +363,44 @@ export function cast(z: ComplexTensor, dtype: ComplexDType): ComplexTensor {
 
 // ---- structure (applied to both parts) ---------------------------------------------------------
 
-const both = (op: string, z: ComplexTensor, f: (x: Tensor) => Tensor): ComplexTensor => make(f(need(op, z).re), f(z.im));
+function both(op: string, z: ComplexTensor, f: (x: Tensor) => Tensor): ComplexTensor {
+  return make(f(need(op, z).re), f(z.im));
+}
 
-export const transpose = (z: ComplexTensor): ComplexTensor => both('transpose', z, F.transpose);
+// function declarations, not consts: api.ts binds them while this module may still be loading
+export function transpose(z: ComplexTensor): ComplexTensor {
+  return both('transpose', z, F.transpose);
+}
 /** Conjugate transpose of the last two dims (torch's A.mH). */
 export function adjoint(z: Tensor): Tensor;
 export function adjoint(z: ComplexTensor): ComplexTensor;
 export function adjoint(z: AnyTensor): AnyTensor {
   return z instanceof ComplexTensor ? make(F.transpose(z.re), F.neg(F.transpose(z.im))) : F.transpose(z);
 }
-export const reshape = (z: ComplexTensor, shape: readonly number[]): ComplexTensor => both('reshape', z, (x) => F.reshape(x, shape));
-export const broadcastTo = (z: ComplexTensor, shape: readonly number[]): ComplexTensor => both('broadcastTo', z, (x) => F.broadcastTo(x, shape));
-export const slice = (z: ComplexTensor, begin: readonly number[], size: readonly number[]): ComplexTensor =>
-  both('slice', z, (x) => F.slice(x, begin, size));
-export const diag = (z: ComplexTensor): ComplexTensor => both('diag', z, F.diag);
-export const trace = (z: ComplexTensor): ComplexTensor => both('trace', z, F.trace);
-export const diagEmbed = (z: ComplexTensor, rows?: number, cols?: number): ComplexTensor => both('diagEmbed', z, (x) => F.diagEmbed(x, rows, cols));
-export const sum = (z: ComplexTensor, axis?: number | readonly number[], keepdims = false): ComplexTensor => both('sum', z, (x) => F.sum(x, axis, keepdims));
-export const mean = (z: ComplexTensor, axis?: number | readonly number[], keepdims = false): ComplexTensor => both('mean', z, (x) => F.mean(x, axis, keepdims));
+export function reshape(z: ComplexTensor, shape: readonly number[]): ComplexTensor {
+  return both('reshape', z, (x) => F.reshape(x, shape));
+}
+export function broadcastTo(z: ComplexTensor, shape: readonly number[]): ComplexTensor {
+  return both('broadcastTo', z, (x) => F.broadcastTo(x, shape));
+}
+export function slice(z: ComplexTensor, begin: readonly number[], size: readonly number[]): ComplexTensor {
+  return both('slice', z, (x) => F.slice(x, begin, size));
+}
+export function diag(z: ComplexTensor): ComplexTensor {
+  return both('diag', z, F.diag);
+}
+export function trace(z: ComplexTensor): ComplexTensor {
+  return both('trace', z, F.trace);
+}
+export function diagEmbed(z: ComplexTensor, rows?: number, cols?: number): ComplexTensor {
+  return both('diagEmbed', z, (x) => F.diagEmbed(x, rows, cols));
+}
+export function sum(z: ComplexTensor, axis?: number | readonly number[], keepdims = false): ComplexTensor {
+  return both('sum', z, (x) => F.sum(x, axis, keepdims));
+}
+export function mean(z: ComplexTensor, axis?: number | readonly number[], keepdims = false): ComplexTensor {
+  return both('mean', z, (x) => F.mean(x, axis, keepdims));
+}
 export function concat(zs: readonly AnyTensor[], axis = 0): ComplexTensor {
   const real = partDType('concat', zs);
   const parts = zs.map((z) => split('concat', z, real));
