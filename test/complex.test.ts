@@ -266,6 +266,14 @@ describe('complex tensors', () => {
     expect(String(mg.complexTensor({ re: [1], im: [2] }))).toContain('complex128');
   });
 
+  it('real tensors take complex operands in their methods (the result is complex)', () => {
+    const z = mg.complexTensor({ re: [[1, 2], [3, 4]], im: [[1, 0], [0, 1]] });
+    const r = mg.tensor([[2, 0], [0, 2]]);
+    expect(r.mul(z)).toBeInstanceOf(mg.ComplexTensor);
+    expect(r.matmul(z).arraySync()).toEqual({ re: [[2, 4], [6, 8]], im: [[2, 0], [0, 2]] });
+    expect(r.sub(z).add(z).arraySync()).toEqual({ re: [[2, 0], [0, 2]], im: [[0, 0], [0, 0]] });
+  });
+
   it('multiply like complex numbers', () => {
     const a = mg.complexTensor({ re: [1, 0], im: [2, 1] });
     const b = mg.complexTensor({ re: [3, 0], im: [-1, 1] });

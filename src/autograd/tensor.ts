@@ -1,5 +1,6 @@
 import { MatgradError, MatgradShapeError } from '../errors.js';
 import * as F from './api.js';
+import type { ComplexTensor } from './complex.js';
 import { allocArray, DEFAULT_DTYPE, type DType, dtypeOfArray, type FloatArray, isDType } from './dtype.js';
 import { makeNode, type Node, type TensorRef } from './node.js';
 import { assertShape, fmt, type Shape, sizeOf } from './shape.js';
@@ -59,16 +60,24 @@ export class Tensor implements TensorRef {
       : `Tensor<traced ${fmt(this.shape)} ${this.dtype}>`;
   }
 
-  add(b: TensorLike): Tensor {
+  add(b: TensorLike): Tensor;
+  add(b: ComplexTensor): ComplexTensor;
+  add(b: TensorLike | ComplexTensor): Tensor | ComplexTensor {
     return F.add(this, b);
   }
-  sub(b: TensorLike): Tensor {
+  sub(b: TensorLike): Tensor;
+  sub(b: ComplexTensor): ComplexTensor;
+  sub(b: TensorLike | ComplexTensor): Tensor | ComplexTensor {
     return F.sub(this, b);
   }
-  mul(b: TensorLike): Tensor {
+  mul(b: TensorLike): Tensor;
+  mul(b: ComplexTensor): ComplexTensor;
+  mul(b: TensorLike | ComplexTensor): Tensor | ComplexTensor {
     return F.mul(this, b);
   }
-  div(b: TensorLike): Tensor {
+  div(b: TensorLike): Tensor;
+  div(b: ComplexTensor): ComplexTensor;
+  div(b: TensorLike | ComplexTensor): Tensor | ComplexTensor {
     return F.div(this, b);
   }
   pow(p: number): Tensor {
@@ -107,7 +116,9 @@ export class Tensor implements TensorRef {
   max(axis?: number | number[], keepdims = false): Tensor {
     return F.max(this, axis, keepdims);
   }
-  matmul(b: Tensor): Tensor {
+  matmul(b: Tensor): Tensor;
+  matmul(b: ComplexTensor): ComplexTensor;
+  matmul(b: Tensor | ComplexTensor): Tensor | ComplexTensor {
     return F.matmul(this, b);
   }
   transpose(): Tensor {
