@@ -343,6 +343,16 @@ describe.skipIf(!gpu)('webgpu: every problem kind that can run on WebGPU does, c
     const { cpu, web } = await both(spec, { optimizer: mg.optimizers.adam({ lr: 0.01 }), steps: 300, reportEvery: 100 });
     closeRel(web.loss, cpu.loss, 1e-2, 1e-7);
   });
+  it('complex inverse (complex64: 4×4 matrix + i·imag, batch of 2)', async () => {
+    const spec = {
+      kind: 'inverse',
+      matrix: { random: { shape: [2, 4, 4], seed: 3, shift: 3 } },
+      imag: { random: { shape: [2, 4, 4], seed: 4 } },
+    } as Spec;
+    const { cpu, web } = await both(spec, { optimizer: mg.optimizers.adam({ lr: 0.01 }), steps: 300, reportEvery: 100 });
+    closeRel(web.loss, cpu.loss, 1e-2, 1e-7);
+    closeRel(web.metrics.relativeError, cpu.metrics.relativeError, 1e-2, 1e-6);
+  });
   it('svd (stiefel, 6×4)', async () => {
     const spec = { kind: 'svd', matrix: { random: { shape: [6, 4], seed: 5 } }, parametrization: 'stiefel' } as Spec;
     const { cpu, web } = await both(spec, { steps: 300, reportEvery: 100 });
