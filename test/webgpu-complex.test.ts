@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import * as F from '../src/autograd/api.js';
+import { WEBGPU_LINALG_MAX_N } from '../src/backends/webgpu/linalg.js';
 import { compile } from '../src/autograd/compile.js';
 import { inputTensor } from '../src/autograd/jit.js';
 import type { Backend } from '../src/backends/backend.js';
-import { WEBGPU_LINALG_MAX_N } from '../src/backends/webgpu/linalg.js';
 import * as mg from '../src/index.js';
-import { noteSkip, requireWebGpu, webgpuForTests } from './helpers/webgpu.js';
+import { noteSkip, requireWebGpu, runFloat32 as run, webgpuForTests } from './helpers/webgpu.js';
 
 // The WGSL complex decompositions (src/backends/webgpu/complex-linalg.ts) on their own, on interleaved
 // real views [..., m, n, 2]: invariants (A·V = V·Λ, VᴴV = I, U·S·Vh = A, UᴴU = I, Vh·Vhᴴ = I, A·X = B,
@@ -21,19 +21,6 @@ const TOL = 2e-6;
 const { gpu, reason } = await webgpuForTests();
 if (!gpu) noteSkip('webgpu-complex.test.ts', reason);
 
-/** Runs `fn` on float32 inputs through a compiled plan on a backend. */
-async function run(b: Backend, inputs: readonly mg.Tensor[], fn: (...xs: mg.Tensor[]) => mg.Tensor[]): Promise<(Float32Array | Float64Array)[]> {
-  const ins = inputs.map((x) => inputTensor(x.shape, 'float32'));
-  const plan = compile(ins, fn(...ins));
-  const exe = b.compile(plan);
-  try {
-    inputs.forEach((x, i) => exe.write(i, x.dataSync()));
-    exe.run(1);
-    return await Promise.all(plan.outputs.map((_, o) => exe.read(o)));
-  } finally {
-    exe.dispose();
-  }
-}
 
 const cx = (x: mg.Tensor) => mg.viewAsComplex(x);
 const rand = (shape: number[], seed: number) => mg.random(shape, { seed, dtype: 'float32', low: -1, high: 1 });

@@ -1,11 +1,11 @@
 import { lastValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { WEBGPU_LINALG_MAX_N } from '../src/backends/webgpu/linalg.js';
 import { compile } from '../src/autograd/compile.js';
 import { inputTensor } from '../src/autograd/jit.js';
 import type { Backend } from '../src/backends/backend.js';
-import { WEBGPU_LINALG_MAX_N } from '../src/backends/webgpu/linalg.js';
 import * as mg from '../src/index.js';
-import { noteSkip, requireWebGpu, webgpuForTests } from './helpers/webgpu.js';
+import { noteSkip, requireWebGpu, runFloat32 as run, webgpuForTests } from './helpers/webgpu.js';
 
 // The WGSL decompositions (src/backends/webgpu/linalg.ts) on their own: invariants (A·V = V·Λ,
 // U·S·Vh = A, Q·R = A, L·Lᵀ = A, A·X = B) and the values the CPU kernels give in float32, over sizes
@@ -19,19 +19,6 @@ const TOL = 2e-6;
 const { gpu, reason } = await webgpuForTests();
 if (!gpu) noteSkip('webgpu-linalg.test.ts', reason);
 
-/** Runs `fn` on float32 inputs through a compiled plan on a backend. */
-async function run(b: Backend, inputs: readonly mg.Tensor[], fn: (...xs: mg.Tensor[]) => mg.Tensor[]): Promise<(Float32Array | Float64Array)[]> {
-  const ins = inputs.map((x) => inputTensor(x.shape, 'float32'));
-  const plan = compile(ins, fn(...ins));
-  const exe = b.compile(plan);
-  try {
-    inputs.forEach((x, i) => exe.write(i, x.dataSync()));
-    exe.run(1);
-    return await Promise.all(plan.outputs.map((_, o) => exe.read(o)));
-  } finally {
-    exe.dispose();
-  }
-}
 
 const rand = (shape: number[], seed: number) => mg.random(shape, { seed, dtype: 'float32', low: -1, high: 1 });
 const f32 = (data: ArrayLike<number>, shape: number[]) => mg.tensor(Float32Array.from(data), { shape });
