@@ -17,6 +17,18 @@ import { noteSkip, requireWebGpu, runFloat32 as run, webgpuForTests } from './he
 // ≤ TOL·n·4 (TOL = 2e-6, about 16 ulp); values against the CPU (float64 inside) ≤ TOL·n·4.
 
 const TOL = 2e-6;
+/** Tall, square and wide shapes the svd and qr kernels are checked on. */
+const RECT_SHAPES = [
+  [1, 1],
+  [2, 2],
+  [3, 3],
+  [5, 3],
+  [3, 5],
+  [8, 8],
+  [16, 7],
+  [6, 16],
+  [16, 16],
+];
 
 const { gpu, reason } = await webgpuForTests();
 if (!gpu) noteSkip('webgpu-complex.test.ts', reason);
@@ -203,18 +215,7 @@ describe.skipIf(!gpu)('webgpu complex linalg: invariants and CPU parity (float32
     });
   }
 
-  const svdShapes = [
-    [1, 1],
-    [2, 2],
-    [3, 3],
-    [5, 3],
-    [3, 5],
-    [8, 8],
-    [16, 7],
-    [6, 16],
-    [16, 16],
-  ];
-  for (const [m, n] of svdShapes) {
+  for (const [m, n] of RECT_SHAPES) {
     it(`svd ${B}×${m}×${n}: U·S·Vh = A, orthonormal factors, descending, values = CPU`, async () => {
       const A = rand([B, m, n, 2], 400 + m * 100 + n);
       const [U, S, Vh] = await run(gpu!, [A], svdOf);
@@ -443,18 +444,7 @@ describe.skipIf(!gpu)('webgpu complex cholesky, qr, slogdet: invariants and CPU 
     });
   }
 
-  const qrShapes = [
-    [1, 1],
-    [2, 2],
-    [3, 3],
-    [5, 3],
-    [3, 5],
-    [8, 8],
-    [16, 7],
-    [6, 16],
-    [16, 16],
-  ];
-  for (const [m, n] of qrShapes) {
+  for (const [m, n] of RECT_SHAPES) {
     it(`qr ${B}×${m}×${n}: Q·R = A, QᴴQ = I, R upper with a real non-negative diagonal, = CPU`, async () => {
       const A = rand([B, m, n, 2], 800 + m * 100 + n);
       const [Q, R] = await run(gpu!, [A], qrOf);

@@ -417,10 +417,6 @@ export function matmul(a: AnyTensor, b: AnyTensor): ComplexTensor {
   if (!bi) return make(F.matmul(ar, br), F.matmul(ai, br));
   return make(F.sub(F.matmul(ar, br), F.matmul(ai, bi)), F.add(F.matmul(ar, bi), F.matmul(ai, br)));
 }
-/** a·bᵀ / aᴴ·b etc. on complex operands, with the conjugations spelled out by the caller. */
-export function matmulH(a: ComplexTensor, b: ComplexTensor, adjA: boolean, adjB: boolean): ComplexTensor {
-  return matmul(adjA ? adjoint(a) : a, adjB ? adjoint(b) : b);
-}
 
 function need(op: string, z: unknown): ComplexTensor {
   if (!(z instanceof ComplexTensor)) throw new MatgradError(`${op}: expected a ComplexTensor, got ${z === null ? 'null' : typeof z}`);
