@@ -43,11 +43,14 @@ const anyComplex = (xs: readonly unknown[]) => xs.some((x) => x instanceof Compl
 /** An op on real tensors that also takes complex ones (any complex operand: the complex version). */
 interface Binary {
   (a: TensorLike, b: TensorLike): Tensor;
-  (a: AnyLike, b: AnyLike): ComplexTensor;
+  (a: ComplexTensor, b: AnyLike): ComplexTensor;
+  (a: AnyLike, b: ComplexTensor): ComplexTensor;
+  (a: AnyLike, b: AnyLike): AnyTensor;
 }
 interface Unary {
   (x: Tensor): Tensor;
   (x: ComplexTensor): ComplexTensor;
+  (x: AnyTensor): AnyTensor;
 }
 const binary = (op: OpName, complex?: (a: AnyLike, b: AnyLike) => ComplexTensor): Binary =>
   ((a: AnyLike, b: AnyLike) => {
@@ -72,7 +75,9 @@ export const lt = binary('lt');
 export const le = binary('le');
 export const eq = binary('eq');
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor;
-export function where(cond: TensorLike, a: AnyLike, b: AnyLike): ComplexTensor;
+export function where(cond: TensorLike, a: ComplexTensor, b: AnyLike): ComplexTensor;
+export function where(cond: TensorLike, a: AnyLike, b: ComplexTensor): ComplexTensor;
+export function where(cond: TensorLike, a: AnyLike, b: AnyLike): AnyTensor;
 export function where(cond: TensorLike, a: AnyLike, b: AnyLike): AnyTensor {
   if (anyComplex([a, b])) return C.where(cond, a, b);
   return one('where', lift([cond, a as TensorLike, b as TensorLike]));
@@ -116,6 +121,7 @@ export function broadcastTo(x: AnyTensor, shape: readonly number[]): AnyTensor {
 interface Reduce {
   (x: Tensor, axis?: number | readonly number[], keepdims?: boolean): Tensor;
   (x: ComplexTensor, axis?: number | readonly number[], keepdims?: boolean): ComplexTensor;
+  (x: AnyTensor, axis?: number | readonly number[], keepdims?: boolean): AnyTensor;
 }
 function reduce(op: 'sum' | 'mean' | 'max', complex?: typeof C.sum): Reduce {
   return ((x: AnyTensor, axis?: number | readonly number[], keepdims = false) =>
@@ -155,7 +161,7 @@ export function slice(x: AnyTensor, begin: readonly number[], size: readonly num
 export const pad = (x: Tensor, begin: readonly number[], shape: readonly number[]): Tensor =>
   one('pad', [x], { begin: [...begin], shape: [...shape] });
 export function concat(xs: readonly Tensor[], axis?: number): Tensor;
-export function concat(xs: readonly AnyTensor[], axis?: number): ComplexTensor;
+export function concat(xs: readonly AnyTensor[], axis?: number): AnyTensor;
 export function concat(xs: readonly AnyTensor[], axis = 0): AnyTensor {
   if (anyComplex(xs)) return C.concat(xs, axis);
   return apply(
@@ -180,7 +186,9 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
 }
 /** NumPy/PyTorch matmul: batch dims broadcast; a 1-D operand is a row (left) or column (right) vector. */
 export function matmul(a: Tensor, b: Tensor): Tensor;
-export function matmul(a: AnyTensor, b: AnyTensor): ComplexTensor;
+export function matmul(a: ComplexTensor, b: AnyTensor): ComplexTensor;
+export function matmul(a: AnyTensor, b: ComplexTensor): ComplexTensor;
+export function matmul(a: AnyTensor, b: AnyTensor): AnyTensor;
 export function matmul(a: AnyTensor, b: AnyTensor): AnyTensor {
   if (anyComplex([a, b])) return C.matmul(a, b);
   return realMatmul(need('matmul', a), need('matmul', b));

@@ -374,6 +374,7 @@ export function transpose(z: ComplexTensor): ComplexTensor {
 /** Conjugate transpose of the last two dims (torch's A.mH). */
 export function adjoint(z: Tensor): Tensor;
 export function adjoint(z: ComplexTensor): ComplexTensor;
+export function adjoint(z: AnyTensor): AnyTensor;
 export function adjoint(z: AnyTensor): AnyTensor {
   return z instanceof ComplexTensor ? make(F.transpose(z.re), F.neg(F.transpose(z.im))) : F.transpose(z);
 }

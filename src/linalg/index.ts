@@ -80,6 +80,7 @@ function complexSolve(A0: AnyTensor, B0: AnyTensor): ComplexTensor {
 
 export function inv(A: Tensor): Tensor;
 export function inv(A: ComplexTensor): ComplexTensor;
+export function inv(A: AnyTensor): AnyTensor;
 export function inv(A: AnyTensor): AnyTensor {
   return A instanceof ComplexTensor ? complexOut(F.apply('complexInv', [view(A)])[0]) : F.apply('inv', [need('inv', A)])[0];
 }

@@ -37,21 +37,16 @@ function check(spec: InverseSpec): Issue[] {
   return [];
 }
 
-// real or complex operands alike (a complex inverse problem has complex M and X)
-/** |z|² elementwise (z² for real tensors). */
+/** |z|² elementwise (z² for real tensors): a complex inverse problem has complex M and X. */
 const abs2 = (z: AnyTensor): Tensor => (z instanceof ComplexTensor ? F.add(F.square(z.re), F.square(z.im)) : F.square(z));
-const mm = (a: AnyTensor, b: AnyTensor): AnyTensor => (a instanceof ComplexTensor || b instanceof ComplexTensor ? F.matmul(a, b) : F.matmul(a, b));
-const minus = (a: AnyTensor, b: AnyTensor): AnyTensor => (a instanceof ComplexTensor || b instanceof ComplexTensor ? F.sub(a, b) : F.sub(a, b));
-const inverse = (a: AnyTensor): AnyTensor => (a instanceof ComplexTensor ? inv(a) : inv(a));
-const adj = (a: AnyTensor): AnyTensor => (a instanceof ComplexTensor ? adjoint(a) : adjoint(a));
 
 /** The exact (pseudo-)inverse for the relative-error metric: (MᴴM)⁻¹Mᴴ, M⁻¹ when square. */
 function exactInverse(M: AnyTensor, side: InverseSpec['side']): AnyTensor | null {
   const [m, n] = M.shape.slice(-2);
   try {
-    if (m === n) return inverse(M);
-    const Mh = adj(M);
-    return side === 'right' ? mm(Mh, inverse(mm(M, Mh))) : mm(inverse(mm(Mh, M)), Mh);
+    if (m === n) return inv(M);
+    const Mh = adjoint(M);
+    return side === 'right' ? F.matmul(Mh, inv(F.matmul(M, Mh))) : F.matmul(inv(F.matmul(Mh, M)), Mh);
   } catch (e) {
     if (e instanceof MatgradLinalgError) return null; // singular: no exact inverse to compare with
     throw e;
@@ -76,8 +71,8 @@ function build(spec: InverseSpec, ctx: Parameters<KindDef<InverseSpec>['build']>
   const residuals = (X: Tensor): AnyTensor[] => {
     const x = asX(X);
     const rs: AnyTensor[] = [];
-    if (spec.side !== 'right') rs.push(minus(mm(x, M), I_left));
-    if (spec.side !== 'left') rs.push(minus(mm(M, x), I_right));
+    if (spec.side !== 'right') rs.push(F.sub(F.matmul(x, M), I_left));
+    if (spec.side !== 'left') rs.push(F.sub(F.matmul(M, x), I_right));
     return rs;
   };
   const lossOf = (r: AnyTensor) => (spec.loss === 'mse' ? F.mean(abs2(r)) : F.sum(abs2(r)));
@@ -96,7 +91,7 @@ function build(spec: InverseSpec, ctx: Parameters<KindDef<InverseSpec>['build']>
       name: spec.name ?? `inverse ${shape.join('×')}${im ? ' complex' : ''}`,
       metrics: ({ X }) => ({
         residual: F.sqrt(F.sum(abs2(residuals(X)[0]), [-2, -1])),
-        ...(exact && exactNorm ? { relativeError: F.div(F.sqrt(F.sum(abs2(minus(asX(X), exact)), [-2, -1])), exactNorm) } : {}),
+        ...(exact && exactNorm ? { relativeError: F.div(F.sqrt(F.sum(abs2(F.sub(asX(X), exact)), [-2, -1])), exactNorm) } : {}),
       }),
       defaults: { optimizer: () => sgd({ lr: 1 / L, momentum: 0.9 }), steps: 20_000, tolerance: spec.loss === 'mse' ? 1e-28 : 1e-26 },
       optimum: 0,
