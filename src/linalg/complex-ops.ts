@@ -12,7 +12,7 @@ import { fmt } from '../autograd/shape.js';
 import { eye, type Tensor } from '../autograd/tensor.js';
 import { MatgradShapeError } from '../errors.js';
 import { ccholesky, cdet, ceig, ceigh, cinv, cqr, cslogdet, csolve, csvd } from './kernels/complex.js';
-import { asRow, batchSize, call, choleskyGrad, DEGENERACY_RTOL, eighGrad, gaps, type MatrixAlgebra, matrixDims, qrGrad, svdGrad } from './ops.js';
+import { asRow, batchSize, call, choleskyGrad, DEGENERACY_RTOL, eighGrad, gaps, type MatrixAlgebra, matrixDims, qrGrad, safeInverseGaps, svdGrad } from './ops.js';
 import { noteFailure } from './status.js';
 
 export type ComplexLinalgOpName =
@@ -57,7 +57,6 @@ function svdVjp([gU, gS, gVh]: readonly (Tensor | null)[], { inputs: [A], output
   return [svdGrad(COMPLEX, cv(gU), gS, cv(gVh), view(U), S, view(Vh), m, n).view];
 }
 
-
 function choleskyVjp([gL]: readonly (Tensor | null)[], { outputs: [L] }: VjpContext): (Tensor | null)[] {
   const n = L.shape[L.shape.length - 2];
   return [choleskyGrad(COMPLEX, view(gL!), view(L), n, L.dtype).view];
@@ -93,11 +92,10 @@ function eigVjp([gLview, gVview]: readonly (Tensor | null)[], { outputs: [Lview,
     const VhgV = mm(H(V), view(gVview));
     const adj = C.sub(VhgV, mm(H(V), C.mul(V, asRow(F.diag(VhgV.re)))));
     const E = C.complex(gaps(lam.re), gaps(lam.im));
+    // adj / conj(E) = adj·E/|E|², with |E|² compared to (rtol·max|λ|)²
     const abs2 = F.add(F.square(E.re), F.square(E.im));
-    const scale = F.max(F.add(F.square(lam.re), F.square(lam.im)), -1);
-    const tol2 = F.add(F.mul(F.reshape(scale, [...scale.shape, 1, 1]), DEGENERACY_RTOL[V.realDType] ** 2), 1e-300);
-    const ok = F.gt(abs2, tol2);
-    inner = C.mul(C.mul(adj, E), F.where(ok, F.div(1, F.where(ok, abs2, 1)), 0)); // adj / conj(E)
+    const scale2 = F.max(F.add(F.square(lam.re), F.square(lam.im)), -1);
+    inner = C.mul(C.mul(adj, E), safeInverseGaps(abs2, scale2, DEGENERACY_RTOL[V.realDType] ** 2));
   }
   if (gLview) {
     const gL = C.diagEmbed(view(gLview));

@@ -38,9 +38,12 @@ const mm = (a: Tensor, b: Tensor) => F.matmul(a, b);
 /** Row vector λⱼ minus column vector λᵢ: E[i, j] = λⱼ − λᵢ. */
 export const gaps = (lam: Tensor) => F.sub(F.reshape(lam, [...lam.shape.slice(0, -1), 1, lam.shape[lam.shape.length - 1]]), F.reshape(lam, [...lam.shape, 1]));
 
-/** 1/E with degenerate pairs (and the diagonal) set to 0, never dividing by 0 (safe to differentiate again). */
-export function safeInverseGaps(E: Tensor, scale: Tensor): Tensor {
-  const tol = F.mul(F.reshape(scale, [...scale.shape, 1, 1]), DEGENERACY_RTOL[E.dtype]);
+/**
+ * 1/E with degenerate pairs (|E| ≤ rtol·scale, the diagonal among them) set to 0, never dividing by 0
+ * (safe to differentiate again).
+ */
+export function safeInverseGaps(E: Tensor, scale: Tensor, rtol = DEGENERACY_RTOL[E.dtype]): Tensor {
+  const tol = F.mul(F.reshape(scale, [...scale.shape, 1, 1]), rtol);
   const ok = F.gt(F.abs(E), F.add(tol, 1e-300));
   return F.where(ok, F.div(1, F.where(ok, E, 1)), 0);
 }
