@@ -1,5 +1,5 @@
 import * as F from '../autograd/api.js';
-import { type AnyTensor, ComplexTensor } from '../autograd/complex.js';
+import { type AnyTensor, ComplexTensor, like, toReal } from '../autograd/complex.js';
 import { COMPLEX_DTYPES, type ComplexDType, complexDTypeOf, type DType, isComplexDType } from '../autograd/dtype.js';
 import { eye, full, random, type Tensor } from '../autograd/tensor.js';
 import { MatgradError } from '../errors.js';
@@ -124,9 +124,8 @@ export function initialValues(obj: Objective<AnyParams>, opts: { dtype?: DType; 
     const real: DType = opts.dtype ?? (complex ? COMPLEX_DTYPES[declared].real : declared);
     const value = complex ? complexInitial(spec, real, opts.seedOffset ?? 0) : realInitial(spec, real, opts.seedOffset ?? 0);
     // constraints act on what the optimizer sees: the real view of a complex parameter
-    if (!spec.constraint) out[name] = value;
-    else if (value instanceof ComplexTensor) out[name] = ComplexTensor.fromView((spec.constraint.init ?? spec.constraint.retract)(value.view));
-    else out[name] = (spec.constraint.init ?? spec.constraint.retract)(value);
+    const project = spec.constraint && (spec.constraint.init ?? spec.constraint.retract);
+    out[name] = project ? like(project(toReal(value)), complex) : value;
   }
   return out;
 }
