@@ -1,8 +1,7 @@
 import { Observable } from 'rxjs';
 import * as F from './autograd/api.js';
-import { ComplexTensor, like, toReal } from './autograd/complex.js';
 import type { DType } from './autograd/dtype.js';
-import { type Jitted, jit } from './autograd/jit.js';
+import { fromProgramArgs, type Jitted, jit, toProgramArgs } from './autograd/jit.js';
 import type { Tensor } from './autograd/tensor.js';
 import type { Backend } from './backends/backend.js';
 import { type WebGpuBackend, webgpuBackend } from './backends/webgpu/index.js';
@@ -156,10 +155,12 @@ export class Run {
     this.names = Object.keys(objective.params);
     const opt = opts.optimizer ?? objective.defaults?.optimizer?.() ?? adam({ lr: 1e-2 });
     // complex parameters travel as their real views (optimizers step them like torch.optim does)
-    const complex = this.names.map((n) => init[n] instanceof ComplexTensor);
-    const toParams = (ts: readonly Tensor[]): AnyParams => Object.fromEntries(this.names.map((n, i) => [n, like(ts[i], complex[i])]));
+    const { reals: initial, tag } = toProgramArgs(this.names.map((n) => init[n]));
+    const toParams = (ts: readonly Tensor[]): AnyParams => {
+      const values = fromProgramArgs(ts, tag);
+      return Object.fromEntries(this.names.map((n, i) => [n, values[i]]));
+    };
     this.toParams = toParams;
-    const initial = this.names.map((n) => toReal(init[n]));
     const loss = (...ps: Tensor[]) => objective.loss(toParams(ps));
     const constraints = this.names.map((n) => objective.params[n].constraint);
     if ('kind' in opt && opt.kind === 'lbfgs') {
