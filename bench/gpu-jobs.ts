@@ -4,8 +4,7 @@ import { inputTensor } from '../src/autograd/jit.js';
 import type { Backend } from '../src/backends/backend.js';
 import * as mg from '../src/index.js';
 import { factorLoss } from '../src/problems/svd.js';
-import { capacity } from '../examples/mimo-capacity.js';
-import { lehmer, lehmerInverse4, lehmerSigned, mimoData } from './workloads.js';
+import { lehmer, lehmerInverse4, lehmerSigned, mimoCapacityProgram, mimoSvdvalsProgram } from './workloads.js';
 
 /** A float32 workload for a given backend (the WebGPU rows of the benchmarks). */
 export interface GpuJob {
@@ -90,12 +89,7 @@ export const GPU_JOBS: GpuJob[] = [
     name: 'mimo-svdvals-102400-4x4',
     steps: 1,
     build(backend) {
-      const B = 102_400;
-      const h = inputTensor([B, 4, 4, 2], 'float32');
-      const total = mg.sum(mg.linalg.svdvals(mg.viewAsComplex(h)));
-      const [grad] = mg.backward([total], [mg.ones([], f32)], [h]);
-      const exe = backend.compile(compile([h], [total, grad!]));
-      exe.write(0, mimoData(B).H);
+      const exe = mimoSvdvalsProgram(backend);
       return {
         run: (steps: number) => exe.run(steps),
         read: async () => ({ loss: (await exe.read(0))[0] }),
@@ -103,21 +97,7 @@ export const GPU_JOBS: GpuJob[] = [
       };
     },
   },
-  {
-    name: 'mimo-capacity-102400-adam-20',
-    steps: 20,
-    build(backend) {
-      const B = 102_400;
-      const { H, P0 } = mimoData(B);
-      const Hc = mg.viewAsComplex(mg.tensor(H, { shape: [B, 4, 4, 2] }));
-      return new mg.optimizers.StepProgram(
-        [mg.tensor(P0, { shape: [4, 4, 2] })],
-        (p) => mg.neg(capacity(Hc, mg.viewAsComplex(p), 10)),
-        mg.optimizers.adam({ lr: 0.01 }),
-        { backend, gradNorm: false },
-      );
-    },
-  },
+  { name: 'mimo-capacity-102400-adam-20', steps: 20, build: mimoCapacityProgram },
 ];
 
 /** svd/eigh of 1000 8×8 float32 matrices (eigh symmetrized), forward only: one step = one call (×10). */

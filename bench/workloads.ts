@@ -1,5 +1,6 @@
 import { lastValueFrom } from 'rxjs';
 import * as mg from '../src/index.js';
+import type { Backend, Executable } from '../src/backends/backend.js';
 import { compile } from '../src/autograd/compile.js';
 import { inputTensor } from '../src/autograd/jit.js';
 import { takeFailure } from '../src/linalg/status.js';
@@ -142,20 +143,16 @@ export const WORKLOADS: readonly Workload[] = [
  * torch.linalg.svdvals + backward. Result: Σσ.
  */
 export function mimoSvdvals(): Workload {
-  const B = 102_400;
   return {
     name: 'mimo-svdvals-102400-4x4',
     dtype: 'float32',
     description: 'svdvals of 102,400 complex64 4×4 matrices, forward + backward of Σσ',
     prepare() {
-      const data = mimoData(B).H;
-      const h = inputTensor([B, 4, 4, 2], 'float32');
-      const total = mg.sum(mg.linalg.svdvals(mg.viewAsComplex(h)));
-      const [grad] = mg.backward([total], [mg.ones([], { dtype: 'float32' })], [h]);
-      const exe = mg.cpu.compile(compile([h], [total, grad!]));
+      const exe = mimoSvdvalsProgram(mg.cpu);
+      const data = mimoData(MIMO_BATCH).H;
       return () => {
         takeFailure();
-        exe.write(0, data);
+        exe.write(0, data); // the input is written into the program inside the timed part, every run
         exe.run(1);
         const failure = takeFailure();
         if (failure) throw new Error(`mimo-svdvals: linalg.${failure.op} failed on item ${failure.index}`);
@@ -165,6 +162,30 @@ export function mimoSvdvals(): Workload {
       };
     },
   };
+}
+
+const MIMO_BATCH = 102_400;
+
+/** The mimo-svdvals program on a backend, its input written: outputs Σσ and the gradient to H. */
+export function mimoSvdvalsProgram(backend: Backend): Executable {
+  const h = inputTensor([MIMO_BATCH, 4, 4, 2], 'float32');
+  const total = mg.sum(mg.linalg.svdvals(mg.viewAsComplex(h)));
+  const [grad] = mg.backward([total], [mg.ones([], { dtype: 'float32' })], [h]);
+  const exe = backend.compile(compile([h], [total, grad!]));
+  exe.write(0, mimoData(MIMO_BATCH).H);
+  return exe;
+}
+
+/** The mimo-capacity step program (Adam lr 0.01 on P, snr 10 dB) on a backend. */
+export function mimoCapacityProgram(backend: Backend): mg.optimizers.StepProgram {
+  const { H, P0 } = mimoData(MIMO_BATCH);
+  const Hc = mg.viewAsComplex(mg.tensor(H, { shape: [MIMO_BATCH, 4, 4, 2] }));
+  return new mg.optimizers.StepProgram(
+    [mg.tensor(P0, { shape: [4, 4, 2] })],
+    (p) => mg.neg(capacity(Hc, mg.viewAsComplex(p), 10)),
+    mg.optimizers.adam({ lr: 0.01 }),
+    { backend, gradNorm: false },
+  );
 }
 
 /** The MIMO data both implementations use: H (re, im interleaved, Lehmer in [-1, 1)) and P₀ = H₀. */
@@ -180,20 +201,12 @@ export function mimoData(batch: number): { H: Float32Array; P0: Float32Array } {
  * (−mean capacity).
  */
 export function mimoCapacityAdam(steps: number): Workload {
-  const B = 102_400;
   return {
     name: `mimo-capacity-102400-adam-${steps}`,
     dtype: 'float32',
     description: `Adam on a shared complex 4×4 precoder, mean capacity of 102,400 complex64 channels, ${steps} steps`,
     prepare() {
-      const { H, P0 } = mimoData(B);
-      const Hc = mg.viewAsComplex(mg.tensor(H, { shape: [B, 4, 4, 2] }));
-      const prog = new mg.optimizers.StepProgram(
-        [mg.tensor(P0, { shape: [4, 4, 2] })],
-        (p) => mg.neg(capacity(Hc, mg.viewAsComplex(p), 10)),
-        mg.optimizers.adam({ lr: 0.01 }),
-        { gradNorm: false },
-      );
+      const prog = mimoCapacityProgram(mg.cpu);
       return () => {
         prog.run(steps);
         const loss = prog.loss();
