@@ -156,7 +156,7 @@ export class ComplexTensor {
     return broadcastTo(this, shape);
   }
   slice(begin: readonly number[], size: readonly number[]): ComplexTensor {
-    return slice(this, begin, size.map((d, i) => (d === -1 ? this.shape[i] - begin[i] : d)));
+    return F.slice(this, begin, size); // resolves size −1 like the real slice
   }
   diag(): ComplexTensor {
     return diag(this);
