@@ -337,70 +337,164 @@ function compileGraph(inputs: readonly TensorRef[], outputs: readonly TensorRef[
   };
 }
 
-/** Greedy fusion in topological order; merges never create a cycle between kernels. */
+/** A kernel-to-be while fusing (a group, or one non-fused node); edges follow the data flow. */
+interface Cell {
+  /** Position in a topological order of the units, kept valid across merges. */
+  ord: number;
+  preds: Set<Cell>;
+  succs: Set<Cell>;
+  /** Units that read this group's full reductions, which exist only once its loop has finished. */
+  reductionReaders: Set<Cell>;
+}
+
+const newCell = (ord: number): Cell => ({ ord, preds: new Set(), succs: new Set(), reductionReaders: new Set() });
+
+/**
+ * Greedy fusion in topological order. A merge must never create a cycle between kernels, and kernels
+ * are groups, not nodes: a path that leaves a group through one member and comes back through another
+ * group (or a non-fused op, or a reduction) is a cycle even when no single node lies on it. So the
+ * check runs on the graph of units, which is kept with a topological order (Pearce–Kelly style
+ * reordering) so that each search only visits the units between the groups being merged.
+ */
 function fuse(nodes: readonly Node[]): Map<Node, Group> {
-  const groupOf = new Map<Node, Group>();
-  const memberGroup = (t: TensorRef, shape: Shape): Group | undefined => {
+  const groupOf = new Map<Node, Group & Cell>();
+  const unitOf = new Map<Node, Cell>();
+  const reductionNodes = new Set<Node>();
+  let nextOrd = 0;
+
+  const link = (from: Cell, to: Cell, viaReduction: boolean) => {
+    if (from === to) return;
+    from.succs.add(to);
+    to.preds.add(from);
+    if (viaReduction) from.reductionReaders.add(to);
+  };
+  const memberGroup = (t: TensorRef, shape: Shape) => {
     const g = groupOf.get(t.node);
-    return g?.members.includes(t.node) && sameShape(g.shape, shape) ? g : undefined;
+    return g && !reductionNodes.has(t.node) && sameShape(g.shape, shape) ? g : undefined;
   };
-  // does `t` (computed outside `groups`) depend on any node of `groups`?
-  const dependsOn = (t: TensorRef, groups: Set<Group>, seen = new Set<Node>()): boolean => {
-    const n = t.node;
-    if (seen.has(n)) return false;
-    seen.add(n);
-    const g = groupOf.get(n);
-    if (g && groups.has(g)) return true;
-    return n.inputs.some((i) => dependsOn(i, groups, seen));
+
+  /**
+   * The units that must move after the merged group when `groups` and the new node `n` become one
+   * kernel, or null when that would close a cycle: some unit outside reached from the groups that
+   * leads back to them or to one of n's producers, or a reduction read inside the merged loop.
+   */
+  const blocked = (groups: readonly (Group & Cell)[], n: Node): Cell[] | null => {
+    const inside = new Set<Cell>(groups);
+    if (n.inputs.some((t) => reductionNodes.has(t.node) && inside.has(groupOf.get(t.node)!))) return null;
+    if (groups.some((g) => [...g.reductionReaders].some((r) => inside.has(r)))) return null;
+    const targets = new Set<Cell>(groups);
+    for (const t of n.inputs) {
+      const u = unitOf.get(t.node);
+      if (u) targets.add(u);
+    }
+    let hi = -Infinity;
+    for (const u of targets) hi = Math.max(hi, u.ord);
+    // a unit ordered after every target cannot lead back to one
+    const seen = new Set<Cell>();
+    const stack = groups.flatMap((g) => [...g.succs].filter((u) => !inside.has(u)));
+    while (stack.length) {
+      const u = stack.pop()!;
+      if (seen.has(u)) continue;
+      if (targets.has(u)) return null;
+      seen.add(u);
+      if (u.ord < hi) stack.push(...u.succs);
+    }
+    return [...seen].filter((u) => u.ord < hi);
   };
-  const externalInputs = (members: readonly Node[], inside: Set<Node>) =>
-    members.flatMap((m) => m.inputs.filter((t) => !inside.has(t.node)));
-  // a merge is valid when no outside input of the merged loop depends on it; reductions finish only
-  // after the loop, so their outputs count as outside inputs too
-  const canMerge = (groups: Set<Group>, extra: Node): boolean => {
-    const all = [...[...groups].flatMap((g) => [...g.members, ...g.reductions]), extra];
-    const inside = new Set([...[...groups].flatMap((g) => g.members), extra]);
-    const seen = new Set<Node>();
-    return externalInputs(all, inside).every((t) => !dependsOn(t, groups, seen));
-  };
-  const merge = (groups: Group[], shape: Shape): Group => {
-    const [first, ...rest] = groups;
-    const target = first ?? { shape, members: [], reductions: [] };
-    for (const g of rest) {
+
+  /** Merges `groups` into one (the largest) and renumbers the affected units to keep `ord` valid. */
+  const absorb = (groups: readonly (Group & Cell)[], n: Node, after: Cell[]): Group & Cell => {
+    const inside = new Set<Cell>(groups);
+    let lo = Infinity;
+    for (const g of groups) lo = Math.min(lo, g.ord);
+    // units ordered after the earliest group that lead to the merged one must stay before it
+    const before = new Set<Cell>();
+    const stack: Cell[] = [...groups.flatMap((g) => [...g.preds]), ...n.inputs.flatMap((t) => unitOf.get(t.node) ?? [])];
+    while (stack.length) {
+      const u = stack.pop()!;
+      if (inside.has(u) || before.has(u) || u.ord <= lo) continue;
+      before.add(u);
+      stack.push(...u.preds);
+    }
+    const byOrd = (a: Cell, b: Cell) => a.ord - b.ord;
+    const slots = [...before, ...groups, ...after].map((u) => u.ord).sort((a, b) => a - b);
+    const target = groups.reduce((a, b) => (a.members.length + a.reductions.length >= b.members.length + b.reductions.length ? a : b));
+    [...before].sort(byOrd).forEach((u, i) => (u.ord = slots[i]));
+    target.ord = slots[before.size];
+    const sortedAfter = after.sort(byOrd);
+    sortedAfter.forEach((u, i) => (u.ord = slots[slots.length - after.length + i]));
+
+    for (const g of groups) {
+      if (g === target) continue;
+      for (const m of [...g.members, ...g.reductions]) {
+        groupOf.set(m, target);
+        unitOf.set(m, target);
+      }
       target.members.push(...g.members);
       target.reductions.push(...g.reductions);
-      for (const n of [...g.members, ...g.reductions]) groupOf.set(n, target);
+      for (const p of g.preds) {
+        p.succs.delete(g);
+        const viaReduction = p.reductionReaders.delete(g);
+        link(p, target, viaReduction);
+      }
+      for (const s of g.succs) {
+        s.preds.delete(g);
+        link(target, s, g.reductionReaders.has(s));
+      }
     }
-    // keep members in topological order (the plan evaluates them in this order)
-    const rank = new Map(nodes.map((n, i) => [n, i]));
-    target.members.sort((a, b) => rank.get(a)! - rank.get(b)!);
+    // edges between the merged groups are now inside one loop
+    target.preds.delete(target);
+    target.succs.delete(target);
     return target;
   };
 
   for (const n of nodes) {
+    const producers = n.inputs.flatMap((t) => {
+      const u = unitOf.get(t.node);
+      return u ? [{ u, viaReduction: reductionNodes.has(t.node) }] : [];
+    });
+    let unit: Cell;
     if (isElementwise(n)) {
       const shape = n.outputs[0].shape;
-      const candidates = [
-        ...new Set(n.inputs.map((t) => memberGroup(t, shape)).filter((g): g is Group => !!g)),
-      ];
-      const chosen =
-        candidates.length && canMerge(new Set(candidates), n)
-          ? candidates
-          : candidates.filter((g) => canMerge(new Set([g]), n)).slice(0, 1);
-      const g = merge(chosen, shape);
+      const candidates = [...new Set(n.inputs.map((t) => memberGroup(t, shape)).filter((g) => !!g))];
+      let merged: (Group & Cell) | undefined;
+      const all = candidates.length ? blocked(candidates, n) : null;
+      if (all) merged = absorb(candidates, n, all);
+      else {
+        for (const g of candidates) {
+          const after = blocked([g], n);
+          if (after) {
+            merged = absorb([g], n, after);
+            break;
+          }
+        }
+      }
+      const g = merged ?? { ...newCell(nextOrd++), shape, members: [], reductions: [] };
       g.members.push(n);
       groupOf.set(n, g);
+      unit = g;
+    } else if (isFullReduction(n) && memberGroup(n.inputs[0], n.inputs[0].shape)) {
+      // its only input is inside the loop: no new edge, no possible cycle
+      const g = memberGroup(n.inputs[0], n.inputs[0].shape)!;
+      g.reductions.push(n);
+      groupOf.set(n, g);
+      reductionNodes.add(n);
+      unit = g;
     } else if (isFullReduction(n)) {
-      const t = n.inputs[0];
-      const g = memberGroup(t, t.shape);
-      if (g && canMerge(new Set([g]), n)) {
-        g.reductions.push(n);
-        groupOf.set(n, g);
-      } else {
-        const own: Group = { shape: t.shape, members: [], reductions: [n] };
-        groupOf.set(n, own);
-      }
-    }
+      const g = { ...newCell(nextOrd++), shape: n.inputs[0].shape, members: [], reductions: [n] };
+      groupOf.set(n, g);
+      reductionNodes.add(n);
+      unit = g;
+    } else unit = newCell(nextOrd++);
+    unitOf.set(n, unit);
+    for (const { u, viaReduction } of producers) link(u, unit, viaReduction);
+  }
+
+  // members in topological order (the plan evaluates them in this order)
+  const rank = new Map(nodes.map((n, i) => [n, i]));
+  for (const g of new Set(groupOf.values())) {
+    g.members.sort((a, b) => rank.get(a)! - rank.get(b)!);
+    g.reductions.sort((a, b) => rank.get(a)! - rank.get(b)!);
   }
   return groupOf;
 }
