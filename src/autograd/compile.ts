@@ -449,10 +449,6 @@ function fuse(nodes: readonly Node[]): Map<Node, Group> {
   };
 
   for (const n of nodes) {
-    const producers = n.inputs.flatMap((t) => {
-      const u = unitOf.get(t.node);
-      return u ? [{ u, viaReduction: reductionNodes.has(t.node) }] : [];
-    });
     let unit: Cell;
     if (isElementwise(n)) {
       const shape = n.outputs[0].shape;
@@ -487,7 +483,11 @@ function fuse(nodes: readonly Node[]): Map<Node, Group> {
       unit = g;
     } else unit = newCell(nextOrd++);
     unitOf.set(n, unit);
-    for (const { u, viaReduction } of producers) link(u, unit, viaReduction);
+    // producers looked up after the merge: a group merged away is no longer a unit
+    for (const t of n.inputs) {
+      const u = unitOf.get(t.node);
+      if (u) link(u, unit, reductionNodes.has(t.node));
+    }
   }
 
   // members in topological order (the plan evaluates them in this order)
