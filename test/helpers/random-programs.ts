@@ -149,7 +149,7 @@ export function runMg(p: Program, xs: mg.Tensor[]): mg.Tensor[] {
 }
 export const lossMg = (p: Program, xs: mg.Tensor[]) =>
   runMg(p, xs)
-    .map((y, k) => mg.sum(mg.mul(y, mg.fromArray(Float64Array.from(p.weights[k]), y.shape))))
+    .map((y, k) => mg.sum(mg.mul(y, toTensor({ shape: y.shape, data: p.weights[k] }, y.dtype === 'float32' ? 'float32' : 'float64'))))
     .reduce((a, b) => mg.add(a, b));
 
 // ---------------------------------------------------------------- generator
@@ -246,3 +246,29 @@ export function randomProgram(seed: number): Program {
   return { inputs, ops, outputs, weights };
 }
 
+/** Inputs in [-1, 1) for program `seed`. */
+export const inputsOf = (p: Program, seed: number): Arr[] => {
+  const rnd = signedRng(seed + 1_000_003);
+  return p.inputs.map((shape) => ({ shape, data: Array.from({ length: size(shape) }, () => rnd()) }));
+};
+/** The reference value as a tensor of `dtype`. */
+export const toTensor = (x: Arr, dtype: 'float32' | 'float64' = 'float64') =>
+  mg.fromArray(dtype === 'float32' ? Float32Array.from(x.data) : Float64Array.from(x.data), x.shape);
+
+/** Central differences of the reference loss, element by element. */
+export function numericalGrads(p: Program, xs: Arr[], eps = 1e-6): number[][] {
+  return xs.map((x, k) =>
+    x.data.map((_, i) => {
+      const at = (h: number) => lossRef(p, xs.map((y, j) => (j === k ? { shape: y.shape, data: y.data.map((v, l) => (l === i ? v + h : v)) } : y)));
+      return (at(eps) - at(-eps)) / (2 * eps);
+    }),
+  );
+}
+
+/** Throws, naming the element, unless |actual − expected| ≤ tol(expected) everywhere. */
+export function expectClose(actual: ArrayLike<number>, expected: readonly number[], tol: (e: number) => number, what: string) {
+  if (actual.length !== expected.length) throw new Error(`${what}: ${actual.length} elements, expected ${expected.length}`);
+  expected.forEach((e, i) => {
+    if (!(Math.abs(actual[i] - e) <= tol(e))) throw new Error(`${what}[${i}]: got ${actual[i]}, expected ${e}`);
+  });
+}
