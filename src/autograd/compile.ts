@@ -453,31 +453,25 @@ function fuse(nodes: readonly Node[]): Map<Node, Group> {
     if (isElementwise(n)) {
       const shape = n.outputs[0].shape;
       const candidates = [...new Set(n.inputs.map((t) => memberGroup(t, shape)).filter((g) => !!g))];
+      // all the groups n reads at once, else the first one that can take n
+      const tries = [...(candidates.length > 1 ? [candidates] : []), ...candidates.map((g) => [g])];
       let merged: (Group & Cell) | undefined;
-      const all = candidates.length ? blocked(candidates, n) : null;
-      if (all) merged = absorb(candidates, n, all);
-      else {
-        for (const g of candidates) {
-          const after = blocked([g], n);
-          if (after) {
-            merged = absorb([g], n, after);
-            break;
-          }
+      for (const groups of tries) {
+        const after = blocked(groups, n);
+        if (after) {
+          merged = absorb(groups, n, after);
+          break;
         }
       }
       const g = merged ?? { ...newCell(nextOrd++), shape, members: [], reductions: [] };
       g.members.push(n);
       groupOf.set(n, g);
       unit = g;
-    } else if (isFullReduction(n) && memberGroup(n.inputs[0], n.inputs[0].shape)) {
-      // its only input is inside the loop: no new edge, no possible cycle
-      const g = memberGroup(n.inputs[0], n.inputs[0].shape)!;
-      g.reductions.push(n);
-      groupOf.set(n, g);
-      reductionNodes.add(n);
-      unit = g;
     } else if (isFullReduction(n)) {
-      const g = { ...newCell(nextOrd++), shape: n.inputs[0].shape, members: [], reductions: [n] };
+      // joining the loop of its only input adds no edge, so it cannot close a cycle
+      const t = n.inputs[0];
+      const g = memberGroup(t, t.shape) ?? { ...newCell(nextOrd++), shape: t.shape, members: [], reductions: [] };
+      g.reductions.push(n);
       groupOf.set(n, g);
       reductionNodes.add(n);
       unit = g;
