@@ -1,4 +1,5 @@
 import { MatgradError, MatgradShapeError } from '../errors.js';
+import { checkShapeLimits } from '../limits.js';
 import * as C from './complex.js';
 import { type AnyLike, type AnyTensor, ComplexTensor } from './complex.js';
 import { type ComplexDType, type DType, DEFAULT_DTYPE } from './dtype.js';
@@ -20,6 +21,8 @@ export function apply(op: OpName, inputs: readonly Tensor[], attrs: Attrs = {}):
     throw new MatgradError(`${op}: expects ${def.arity} inputs, got ${inputs.length}`);
   }
   const infos = def.infer(inputs, attrs, op).map(({ shape, dtype }) => ({ shape, dtype }));
+  // an op's output is a buffer: bounded like every tensor (an outer product of two long vectors, say)
+  for (const info of infos) checkShapeLimits(op, info.shape);
   const node = makeNode(op, inputs, attrs, infos);
   const outs = infos.map((info, i) => new Tensor(node, i, info.shape, info.dtype));
   const foldable = !(def.kind === 'elementwise' && def.fold === false);
