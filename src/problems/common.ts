@@ -9,11 +9,18 @@ export const SpecBase = z.object({
   dtype: z.enum(['float64', 'float32']).default('float64'),
 });
 
+/** A seed: the generator keeps 32 bits of state, so seeds are 0 ≤ seed < 2^32 (as numpy.random.seed). */
+export const Seed = z
+  .number({ error: 'expected an integer seed' })
+  .int({ error: 'expected an integer seed' })
+  .min(0, { error: 'expected a seed ≥ 0' })
+  .max(2 ** 32 - 1, { error: 'expected a seed < 2^32' });
+
 /** How a learned matrix starts. */
 export const ParamInit = z
   .object({
     init: z.enum(['zeros', 'ones', 'eye', 'uniform', 'normal']).default('uniform'),
-    seed: z.number().int({ error: 'expected an integer' }).default(1),
+    seed: Seed.default(1),
     scale: z.number().positive({ error: 'expected a positive number' }).default(1),
   })
   .strict();

@@ -4,7 +4,7 @@ import { allocArray, type DType, type FloatArray } from '../autograd/dtype.js';
 import { eye, fromArray, random, type Tensor, tensor } from '../autograd/tensor.js';
 import { MatgradSpecError } from '../errors.js';
 import { LIMITS, shapeLimitIssue } from '../limits.js';
-import { zodIssues, zodMessage } from './common.js';
+import { Seed, zodIssues, zodMessage } from './common.js';
 
 const positiveInt = z
   .number({ error: 'expected a positive integer' })
@@ -59,7 +59,7 @@ const Random = z
       .array(positiveInt.max(LIMITS.maxElements, { error: `expected at most LIMITS.maxElements = ${LIMITS.maxElements}` }), { error: 'expected a list of positive integers' })
       .min(2, { error: 'expected at least 2 dims [..., rows, cols]' })
       .max(LIMITS.maxRank, { error: `expected at most LIMITS.maxRank = ${LIMITS.maxRank} dims` }),
-    seed: z.number().int({ error: 'expected an integer' }).default(0),
+    seed: Seed.default(0),
     dist: z.enum(['uniform', 'normal']).default('uniform'),
     /** Added to the diagonal (conditioning), default 0. */
     shift: finite.default(0),
