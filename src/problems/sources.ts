@@ -148,7 +148,8 @@ export function materialize(src: MatrixSource, path: string, ctx: SourceContext)
 
 type Fd = number;
 interface NodeFs {
-  openSync(p: string, flags: string): Fd;
+  openSync(p: string, flags: number): Fd;
+  constants: { O_RDONLY: number; O_NONBLOCK?: number };
   fstatSync(fd: Fd): { isFile(): boolean; size: number };
   readSync(fd: Fd, buf: Uint8Array, offset: number, length: number, position: number | null): number;
   closeSync(fd: Fd): void;
@@ -171,7 +172,8 @@ function openRegular(file: string, baseDir: string | undefined, fail: Fail): { f
   const { fs, path } = node(fail);
   let fd: Fd;
   try {
-    fd = fs.openSync(path.resolve(baseDir ?? '.', file), 'r');
+    // non-blocking: opening a FIFO for reading would otherwise wait for a writer (regular files are unaffected)
+    fd = fs.openSync(path.resolve(baseDir ?? '.', file), fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   } catch (e) {
     return fail(`cannot be read (${(e as Error).message})`);
   }
