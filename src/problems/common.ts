@@ -94,7 +94,10 @@ function resolveUnions(issue: z.core.$ZodIssue, base: readonly PropertyKey[]): z
   if (issue.code !== 'invalid_union' || !('errors' in issue) || !issue.errors.length) return [{ ...issue, path }];
   // no spread: a branch may hold an issue per element of a large array
   const depth = (branch: z.core.$ZodIssue[]) => branch.reduce((d, i) => Math.max(d, i.path.length + (i.code === 'invalid_type' && i.path.length === 0 ? -1 : 0)), -Infinity);
-  const best = [...issue.errors].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
+  // ties go to the later branch: sources list Batch before Matrix (a union stops at the first match, so
+  // a large batch is not first tried as a matrix) but `[[]]` is a matrix with an empty row, not a batch
+  const ranked = issue.errors.map((branch, i) => ({ branch, i, d: depth(branch) }));
+  const best = ranked.sort((a, b) => b.d - a.d || a.branch.length - b.branch.length || b.i - a.i)[0].branch;
   if (depth(best) <= 0) return [{ ...issue, path }];
   return best.flatMap((i) => resolveUnions(i, path));
 }

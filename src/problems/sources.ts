@@ -29,7 +29,8 @@ function limitShape(ctx: Ctx, shape: readonly number[], path: PropertyKey[] = []
 /** [rows, cols] of a well-formed matrix of rows, else null (refinements also run on input that failed). */
 const dims2 = (m: unknown): [number, number] | null => (Array.isArray(m) && Array.isArray(m[0]) ? [m.length, m[0].length] : null);
 
-const finite = z.number({ error: 'expected a number' }).refine(Number.isFinite, { error: 'expected a finite number' });
+// zod's number() refuses NaN and ±Infinity (a JSON 1e999 parses to Infinity)
+const finite = z.number({ error: 'expected a finite number' });
 const Row = z.array(finite, { error: 'expected an array of numbers' }).min(1, { error: 'expected at least one number' });
 const Matrix = z
   .array(Row, { error: 'expected an array of rows' })
@@ -70,8 +71,8 @@ const Random = z
 /** Where a matrix comes from: inline rows (or a batch of matrices), a generator, or a file (CLI). */
 export const MatrixSource = z
   .union([
-    // a union stops at the first branch that matches: Batch first, so a large batch is not first tried
-    // (and rejected element by element) as a matrix
+    // Batch first: a union stops at the first branch that matches, so a large batch is not first tried
+    // (and refused element by element) as a matrix
     Batch,
     Matrix,
     z
