@@ -138,8 +138,9 @@ function checkOptions(opts: SolveOptions, owner = 'solve'): void {
   }
   if (o.optimizer !== undefined && !isOptimizer(o.optimizer))
     throw new MatgradError(`${owner}: optimizer must be a gradient transform (mg.optimizers.adam(...), sgd(...), ...) or mg.optimizers.lbfgs(...), got ${describe(o.optimizer)}`);
-  if (o.backend !== undefined && !(typeof o.backend === 'object' && o.backend !== null && typeof o.backend.compile === 'function'))
-    checkChoice(owner, 'backend', o.backend, ['cpu', 'webgpu', 'auto']);
+  const b = o.backend as unknown;
+  if (b !== undefined && b !== 'cpu' && b !== 'webgpu' && b !== 'auto' && typeof (b as Backend | null)?.compile !== 'function')
+    throw new MatgradError(`${owner}: unknown backend ${describe(b)}; use 'cpu', 'webgpu', 'auto' or a Backend`);
   if (o.dtype !== undefined) checkChoice(owner, 'dtype', o.dtype, ['float64', 'float32']);
   if (o.seed !== undefined) checkNumber(owner, 'seed', o.seed, { integer: true });
   if (o.signal !== undefined && typeof (o.signal as { aborted?: unknown } | null)?.aborted !== 'boolean')

@@ -121,7 +121,7 @@ const API_CASES: [string, () => unknown, RegExp][] = [
   ['solve steps string', () => mg.solve(ok(), A({ steps: '10' })), /solve: steps must be a positive integer, got "10"/],
   ['solve reportEvery NaN', () => mg.solve(ok(), { reportEvery: NaN }), /solve: reportEvery must be a positive integer, got NaN/],
   ['solve tolerance negative', () => mg.solve(ok(), { tolerance: -1 }), /solve: tolerance must be a non-negative number/],
-  ['solve backend', () => mg.solve(ok(), A({ backend: 'gpu' })), /solve: backend must be one of 'cpu', 'webgpu', 'auto', got "gpu"/],
+  ['solve backend', () => mg.solve(ok(), A({ backend: 'gpu' })), /solve: unknown backend "gpu"; use 'cpu', 'webgpu', 'auto' or a Backend/],
   ['solve dtype', () => mg.solve(ok(), A({ dtype: 'float16' })), /solve: dtype must be one of 'float64', 'float32'/],
   ['solve seed fraction', () => mg.solve(ok(), { seed: 0.5 }), /solve: seed must be an integer/],
   ['solve signal', () => mg.solve(ok(), A({ signal: {} })), /solve: signal must be an AbortSignal/],
