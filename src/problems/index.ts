@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { MatgradSpecError } from '../errors.js';
+import { checkOptionsObject, describe } from '../check.js';
+import { MatgradError, MatgradSpecError } from '../errors.js';
 import { type BuildContext, type KindDef, throwIssues, zodIssues, zodMessage } from './common.js';
 import { CustomSpec, customKind } from './custom.js';
 import { EigenvectorSpec, eigenvectorKind } from './eigenvector.js';
@@ -43,6 +44,8 @@ function messageOf(issue: z.core.$ZodIssue): string {
  * problem with its path (`matrix.random.shape[1]: expected a positive integer`).
  */
 export function problem(spec: ProblemSpec | unknown, ctx: BuildContext = {}): Objective {
+  const c = checkOptionsObject<BuildContext>('problem', ctx, ['baseDir']);
+  if (c.baseDir !== undefined && typeof c.baseDir !== 'string') throw new MatgradError(`problem: baseDir must be a directory path, got ${describe(c.baseDir)}`);
   const parsed = parseSpec(spec);
   const kind = KINDS[parsed.kind] as KindDef<ParsedSpec>;
   const built = kind.build(parsed, ctx);

@@ -163,6 +163,10 @@ export function checkObjective<O extends Objective<AnyParams>>(owner: string, ob
  * (a real dtype) overrides the precision: float32 turns complex parameters into complex64.
  */
 export function initialValues(obj: Objective<AnyParams>, opts: { dtype?: DType; seedOffset?: number } = {}): AnyParams {
+  checkObjective('initialValues', obj);
+  const o = checkOptionsObject<typeof opts>('initialValues', opts, ['dtype', 'seedOffset']);
+  if (o.dtype !== undefined) checkChoice('initialValues', 'dtype', o.dtype, Object.keys(DTYPES) as DType[]);
+  if (o.seedOffset !== undefined) checkNumber('initialValues', 'seedOffset', o.seedOffset, { integer: true });
   const out: AnyParams = {};
   for (const [name, spec] of Object.entries(obj.params)) {
     const declared = spec.dtype ?? 'float64';
