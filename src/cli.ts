@@ -14,6 +14,7 @@ import * as mg from './index.js';
 import type { Lbfgs } from './optimizers/lbfgs.js';
 import type { Transform } from './optimizers/transform.js';
 import type { Objective } from './problems/objective.js';
+import { readTextFd, readTextFile } from './problems/sources.js';
 import { num, ms, textTable } from './report/format.js';
 import { OPTIMIZER_NAMES, pickOptimizer } from './report/optimizers.js';
 import { svgToPng } from './report/plot.js';
@@ -285,12 +286,11 @@ interface Loaded {
 }
 
 function loadSpec(file: string, dtype: string | undefined): Loaded {
-  let text: string;
-  try {
-    text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read spec file '${file}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
+  // bounded like file sources: a regular file (or stdin) of at most LIMITS.maxTextFileBytes; a BOM is dropped
+  const fail = (message: string): never => {
+    throw new UsageError(`spec file ${file === '-' ? '(stdin)' : `'${file}'`} ${message}`);
+  };
+  const text = file === '-' ? readTextFd(0, fail) : readTextFile(file, fail);
   let spec: unknown;
   try {
     spec = JSON.parse(text);

@@ -31,6 +31,7 @@ export {
   webgpuBackend as webgpu,
 } from './backends/webgpu/index.js';
 export * from './errors.js';
+export { LIMITS } from './limits.js';
 export * as optimizers from './optimizers/index.js';
 export * as schedules from './optimizers/schedules.js';
 export {

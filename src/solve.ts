@@ -6,12 +6,13 @@ import type { Tensor } from './autograd/tensor.js';
 import type { Backend } from './backends/backend.js';
 import { type WebGpuBackend, webgpuBackend } from './backends/webgpu/index.js';
 import { cpu } from './backends/cpu/index.js';
+import { checkChoice, checkNumber, checkOptionsObject, describe } from './check.js';
 import { MatgradError } from './errors.js';
 import { adam } from './optimizers/adam.js';
 import { type Lbfgs, LbfgsProgram } from './optimizers/lbfgs.js';
 import { StepProgram } from './optimizers/program.js';
 import type { Transform } from './optimizers/transform.js';
-import { type AnyParams, initialValues, type Objective, type Params } from './problems/objective.js';
+import { type AnyParams, checkObjective, initialValues, type Objective, type Params } from './problems/objective.js';
 
 export type RunStatus = 'converged' | 'max-steps' | 'diverged' | 'stalled' | 'cancelled' | 'time-limit';
 
@@ -106,11 +107,25 @@ async function createRun(objective: Objective<AnyParams>, opts: SolveOptions): P
   }
 }
 
-function checkOptions(o: SolveOptions): void {
+// every SolveOptions key (the type makes this list complete): any other key is a misspelling
+const SOLVE_OPTIONS = Object.keys({
+  optimizer: 1, steps: 1, tolerance: 1, gradTolerance: 1, patience: 1, timeLimitMs: 1, reportEvery: 1, backend: 1, dtype: 1, seed: 1, signal: 1,
+} satisfies Record<keyof SolveOptions, 1>);
+
+/** True for a gradient transform or L-BFGS (what `optimizer` takes). */
+const isOptimizer = (v: unknown): v is Transform | Lbfgs => {
+  if (v === null || typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  if (o.kind === 'lbfgs') return typeof o.options === 'object' && o.options !== null;
+  return ['slots', 'writeScalars', 'update'].every((k) => typeof o[k] === 'function') && Number.isSafeInteger(o.scalarCount) && (o.scalarCount as number) >= 0;
+};
+
+function checkOptions(opts: SolveOptions, owner = 'solve'): void {
+  const o = checkOptionsObject<SolveOptions>(owner, opts, SOLVE_OPTIONS);
   const positiveInt = (name: keyof SolveOptions) => {
     const v = o[name];
-    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 1)) {
-      throw new MatgradError(`solve: ${name} must be a positive integer, got ${String(v)}`);
+    if (v !== undefined && (!Number.isSafeInteger(v) || (v as number) < 1)) {
+      throw new MatgradError(`${owner}: ${name} must be a positive integer, got ${describe(v)}`);
     }
   };
   positiveInt('steps');
@@ -119,8 +134,17 @@ function checkOptions(o: SolveOptions): void {
   for (const name of ['tolerance', 'gradTolerance', 'timeLimitMs'] as const) {
     const v = o[name];
     if (v !== undefined && !(typeof v === 'number' && v >= 0))
-      throw new MatgradError(`solve: ${name} must be a non-negative number, got ${String(v)}`);
+      throw new MatgradError(`${owner}: ${name} must be a non-negative number, got ${describe(v)}`);
   }
+  if (o.optimizer !== undefined && !isOptimizer(o.optimizer))
+    throw new MatgradError(`${owner}: optimizer must be a gradient transform (mg.optimizers.adam(...), sgd(...), ...) or mg.optimizers.lbfgs(...), got ${describe(o.optimizer)}`);
+  const b = o.backend as unknown;
+  if (b !== undefined && b !== 'cpu' && b !== 'webgpu' && b !== 'auto' && typeof (b as Backend | null)?.compile !== 'function')
+    throw new MatgradError(`${owner}: unknown backend ${describe(b)}; use 'cpu', 'webgpu', 'auto' or a Backend`);
+  if (o.dtype !== undefined) checkChoice(owner, 'dtype', o.dtype, ['float64', 'float32']);
+  if (o.seed !== undefined) checkNumber(owner, 'seed', o.seed, { integer: true });
+  if (o.signal !== undefined && typeof (o.signal as { aborted?: unknown } | null)?.aborted !== 'boolean')
+    throw new MatgradError(`${owner}: signal must be an AbortSignal, got ${describe(o.signal)}`);
 }
 
 /**
@@ -304,10 +328,7 @@ function allFinite(t: Tensor): boolean {
  * Unsubscribing or aborting `signal` cancels it: no further step runs and its buffers are freed.
  */
 export function solve<P extends AnyParams = Params>(objective: Objective<P>, options: SolveOptions = {}): Observable<SolveEvent<P>> {
-  if (objective?.kind !== 'objective')
-    throw new MatgradError(
-      'solve: expected a problem (mg.problem(spec)) or an objective (mg.objective(...))',
-    );
+  checkObjective('solve', objective);
   checkOptions(options);
   // the run is untyped inside (AnyParams); its params are the objective's, so P holds
   return new Observable<SolveEvent<AnyParams>>((subscriber) => {
@@ -365,12 +386,18 @@ export function compare<P extends AnyParams = Params>(
   objective: Objective<P>,
   options: SolveOptions = {},
 ): Observable<CompareEvent<P>> {
+  if (runs === null || typeof runs !== 'object' || Array.isArray(runs)) throw new MatgradError(`compare: runs must be an object of named optimizers or options, got ${describe(runs)}`);
   const entries = Object.entries(runs);
   if (!entries.length) throw new MatgradError('compare: give at least one run');
-  const isOptimizer = (v: object): v is Transform | Lbfgs =>
-    ('update' in v && typeof v.update === 'function') || ('kind' in v && v.kind === 'lbfgs');
+  checkObjective('compare', objective);
+  checkOptions(options, 'compare');
   const optsFor = (v: Transform | Lbfgs | SolveOptions): SolveOptions =>
     isOptimizer(v) ? { ...options, optimizer: v } : { ...options, ...v };
+  for (const [name, v] of entries) {
+    if (!isOptimizer(v) && (v === null || typeof v !== 'object' || Array.isArray(v)))
+      throw new MatgradError(`compare: run '${name}' must be an optimizer or solve options, got ${describe(v)}`);
+    checkOptions(optsFor(v), `compare: run '${name}'`);
+  }
   return new Observable<CompareEvent<AnyParams>>((subscriber) => {
     let stopped = false;
     const active = new Map<string, Run>();

@@ -190,7 +190,7 @@ describe(`malformed specs (${MALFORMED.length}) name the failing path`, () => {
     }
   });
   it('a file that does not exist names the path and the file', () => {
-    expect(() => mg.problem({ kind: 'inverse', matrix: { file: 'nope.csv' } })).toThrow(/matrix: nope.csv: cannot read/);
+    expect(() => mg.problem({ kind: 'inverse', matrix: { file: 'nope.csv' } })).toThrow(/matrix\.file: nope.csv: cannot be read/);
   });
 });
 

@@ -1,7 +1,9 @@
-import { MatgradError, MatgradShapeError } from '../errors.js';
+import { describe } from '../check.js';
+import { MatgradDTypeError, MatgradError, MatgradShapeError } from '../errors.js';
+import { checkShapeLimits } from '../limits.js';
 import * as C from './complex.js';
 import { type AnyLike, type AnyTensor, ComplexTensor } from './complex.js';
-import { type ComplexDType, type DType, DEFAULT_DTYPE } from './dtype.js';
+import { type ComplexDType, type DType, DEFAULT_DTYPE, isDType } from './dtype.js';
 import { evaluate } from './jit.js';
 import { type Attrs, isConst, makeNode } from './node.js';
 import { OPS, type OpName } from './ops.js';
@@ -20,6 +22,8 @@ export function apply(op: OpName, inputs: readonly Tensor[], attrs: Attrs = {}):
     throw new MatgradError(`${op}: expects ${def.arity} inputs, got ${inputs.length}`);
   }
   const infos = def.infer(inputs, attrs, op).map(({ shape, dtype }) => ({ shape, dtype }));
+  // an op's output is a buffer: bounded like every tensor (an outer product of two long vectors, say)
+  for (const info of infos) checkShapeLimits(op, info.shape);
   const node = makeNode(op, inputs, attrs, infos);
   const outs = infos.map((info, i) => new Tensor(node, i, info.shape, info.dtype));
   const foldable = !(def.kind === 'elementwise' && def.fold === false);
@@ -28,9 +32,19 @@ export function apply(op: OpName, inputs: readonly Tensor[], attrs: Attrs = {}):
 const one = (op: OpName, inputs: readonly Tensor[], attrs?: Attrs): Tensor => apply(op, inputs, attrs)[0];
 
 /** Numbers become 0-d constants of the other operand's dtype. */
-function lift(values: readonly TensorLike[]): Tensor[] {
+function lift(op: string, values: readonly TensorLike[]): Tensor[] {
   const dtype: DType = values.find((v): v is Tensor => v instanceof Tensor)?.dtype ?? DEFAULT_DTYPE;
-  return values.map((v) => (v instanceof Tensor ? v : scalar(v, { dtype })));
+  return values.map((v) => {
+    if (v instanceof Tensor) return v;
+    if (typeof v !== 'number') throw new MatgradError(`${op}: expected a Tensor or a number, got ${describe(v)}`);
+    return scalar(v, { dtype });
+  });
+}
+/** A list-of-integers argument (a shape, begin or size); -1 entries are for the op to judge. */
+function intList(op: string, name: string, v: unknown): number[] {
+  if (!Array.isArray(v) || !v.every((d) => Number.isSafeInteger(d)))
+    throw new MatgradShapeError(`${op}: ${name} must be a list of integers, got ${Array.isArray(v) ? `[${v.map(describe).join(', ')}]` : describe(v)}`);
+  return v;
 }
 function need(op: string, x: unknown): Tensor {
   if (x instanceof ComplexTensor) throw C.notForComplex(op, [x]);
@@ -54,7 +68,7 @@ interface Unary {
 }
 const binary = (op: OpName, complex?: (a: AnyLike, b: AnyLike) => ComplexTensor): Binary =>
   ((a: AnyLike, b: AnyLike) => {
-    if (!anyComplex([a, b])) return one(op, lift([a as TensorLike, b as TensorLike]));
+    if (!anyComplex([a, b])) return one(op, lift(op, [a as TensorLike, b as TensorLike]));
     if (!complex) throw C.notForComplex(op, [a, b]);
     return complex(a, b);
   }) as Binary;
@@ -80,7 +94,7 @@ export function where(cond: TensorLike, a: AnyLike, b: ComplexTensor): ComplexTe
 export function where(cond: TensorLike, a: AnyLike, b: AnyLike): AnyTensor;
 export function where(cond: TensorLike, a: AnyLike, b: AnyLike): AnyTensor {
   if (anyComplex([a, b])) return C.where(cond, a, b);
-  return one('where', lift([cond, a as TensorLike, b as TensorLike]));
+  return one('where', lift('where', [cond, a as TensorLike, b as TensorLike]));
 }
 
 export const neg = unary('neg', C.neg);
@@ -110,11 +124,13 @@ export function cast(x: Tensor, dtype: DType): Tensor;
 export function cast(x: ComplexTensor, dtype: ComplexDType): ComplexTensor;
 export function cast(x: AnyTensor, dtype: DType | ComplexDType): AnyTensor {
   if (x instanceof ComplexTensor) return C.cast(x, dtype as ComplexDType);
-  return need('cast', x).dtype === dtype ? x : one('cast', [x], { dtype: dtype as DType });
+  if (!isDType(dtype)) throw new MatgradDTypeError(`cast: unknown dtype ${describe(dtype)}; use 'float64' or 'float32'`);
+  return need('cast', x).dtype === dtype ? x : one('cast', [x], { dtype });
 }
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor;
 export function broadcastTo(x: ComplexTensor, shape: readonly number[]): ComplexTensor;
 export function broadcastTo(x: AnyTensor, shape: readonly number[]): AnyTensor {
+  intList('broadcastTo', 'shape', shape);
   return x instanceof ComplexTensor ? C.broadcastTo(x, shape) : one('broadcastTo', [need('broadcastTo', x)], { shape: [...shape] });
 }
 
@@ -137,6 +153,7 @@ export const max = reduce('max');
 export function reshape(x: Tensor, shape: readonly number[]): Tensor;
 export function reshape(x: ComplexTensor, shape: readonly number[]): ComplexTensor;
 export function reshape(x: AnyTensor, shape: readonly number[]): AnyTensor {
+  intList('reshape', 'shape', shape);
   if (x instanceof ComplexTensor) return C.reshape(x, shape);
   need('reshape', x);
   const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
@@ -153,16 +170,18 @@ export function reshape(x: AnyTensor, shape: readonly number[]): AnyTensor {
 export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor;
 export function slice(x: ComplexTensor, begin: readonly number[], size: readonly number[]): ComplexTensor;
 export function slice(x: AnyTensor, begin: readonly number[], size: readonly number[]): AnyTensor {
-  const s = size.map((d, i) => (d === -1 ? x.shape[i] - begin[i] : d));
+  if (!(x instanceof ComplexTensor)) need('slice', x);
+  intList('slice', 'begin', begin);
+  const s = intList('slice', 'size', size).map((d, i) => (d === -1 ? x.shape[i] - begin[i] : d));
   if (x instanceof ComplexTensor) return C.slice(x, begin, s);
-  need('slice', x);
   return one('slice', [x], { begin: [...begin], size: s });
 }
 export const pad = (x: Tensor, begin: readonly number[], shape: readonly number[]): Tensor =>
-  one('pad', [x], { begin: [...begin], shape: [...shape] });
+  one('pad', [need('pad', x)], { begin: intList('pad', 'begin', begin), shape: intList('pad', 'shape', shape) });
 export function concat(xs: readonly Tensor[], axis?: number): Tensor;
 export function concat(xs: readonly AnyTensor[], axis?: number): AnyTensor;
 export function concat(xs: readonly AnyTensor[], axis = 0): AnyTensor {
+  if (!Array.isArray(xs)) throw new MatgradError(`concat: expected a list of tensors, got ${describe(xs)}`);
   if (anyComplex(xs)) return C.concat(xs, axis);
   return apply(
     'concat',
@@ -178,7 +197,7 @@ export function diagEmbed(v: AnyTensor, rows?: number, cols?: number): AnyTensor
 export const outer = (a: Tensor, b: Tensor): Tensor => one('outer', [need('outer', a), need('outer', b)]);
 /** Mean squared error; for complex operands mean |a − b|² (a real scalar). */
 export const mse = (a: AnyLike, b: AnyLike): Tensor =>
-  anyComplex([a, b]) ? C.mse(a, b) : one('mse', lift([a as TensorLike, b as TensorLike]));
+  anyComplex([a, b]) ? C.mse(a, b) : one('mse', lift('mse', [a as TensorLike, b as TensorLike]));
 
 /** matmul with optional transposes of either operand, without materializing them. */
 export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {

@@ -5,10 +5,11 @@
 // real view gives PyTorch's convention for real-valued losses: grad = ∂L/∂Re + i·∂L/∂Im (the
 // conjugate Wirtinger derivative, times 2). Optimizers then work on complex parameters unchanged,
 // exactly like torch.optim (which steps complex parameters through view_as_real).
+import { checkNumber, checkOptionsObject, describe } from '../check.js';
 import { MatgradDTypeError, MatgradError, MatgradShapeError } from '../errors.js';
 import * as F from './api.js';
 import { COMPLEX_DTYPES, type ComplexDType, complexDTypeOf, type DType, type FloatArray, isComplexDType } from './dtype.js';
-import { broadcastShapes, fmt, type Shape, sizeOf } from './shape.js';
+import { assertShape, broadcastShapes, fmt, type Shape, sizeOf } from './shape.js';
 import { type NestedArray, random, type RandomOptions, scalar, Tensor, type TensorLike, tensor } from './tensor.js';
 
 export class ComplexTensor {
@@ -216,9 +217,9 @@ export interface ComplexCreateOptions {
   dtype?: ComplexDType;
   shape?: readonly number[];
 }
-function checkComplexDType(dtype: unknown): ComplexDType {
+function checkComplexDType(owner: string, dtype: unknown): ComplexDType {
   if (dtype === undefined) return 'complex128';
-  if (!isComplexDType(dtype)) throw new MatgradError(`unknown complex dtype ${JSON.stringify(dtype)}; use 'complex64' or 'complex128'`);
+  if (!isComplexDType(dtype)) throw new MatgradDTypeError(`${owner}: unknown complex dtype ${describe(dtype)}; use 'complex64' or 'complex128'`);
   return dtype;
 }
 
@@ -230,26 +231,31 @@ export function complexTensor(
   values: { re: NestedArray | FloatArray | readonly number[]; im?: NestedArray | FloatArray | readonly number[] } | FloatArray,
   opts: ComplexCreateOptions = {},
 ): ComplexTensor {
-  const dtype = checkComplexDType(opts.dtype ?? (values instanceof Float32Array ? 'complex64' : undefined));
+  const o = checkOptionsObject<ComplexCreateOptions>('complexTensor', opts, ['dtype', 'shape']);
+  const dtype = checkComplexDType('complexTensor', o.dtype ?? (values instanceof Float32Array ? 'complex64' : undefined));
   const real = COMPLEX_DTYPES[dtype].real;
+  const shape = o.shape === undefined ? undefined : assertShape(o.shape, 'complexTensor');
   if (ArrayBuffer.isView(values)) {
-    const shape = opts.shape ?? [values.length / 2];
-    return ComplexTensor.fromView(tensor(values, { dtype: real, shape: [...shape, 2] }));
+    if (shape === undefined && (values as FloatArray).length % 2 !== 0)
+      throw new MatgradShapeError(`complexTensor: interleaved (re, im) values need an even length, got ${(values as FloatArray).length}`);
+    return ComplexTensor.fromView(tensor(values, { dtype: real, shape: [...(shape ?? [(values as FloatArray).length / 2]), 2] }));
   }
-  if (typeof values !== 'object' || values === null || !('re' in values)) {
-    throw new MatgradError('complexTensor: expected { re, im } (nested arrays or typed arrays) or interleaved typed array');
+  if (typeof values !== 'object' || values === null || Array.isArray(values) || !('re' in values)) {
+    throw new MatgradError(`complexTensor: expected { re, im } (nested arrays or typed arrays) or an interleaved typed array, got ${describe(values)}`);
   }
-  const shape = opts.shape ? { shape: opts.shape } : {};
-  const re = tensor(values.re, { dtype: real, ...shape });
-  const im = values.im === undefined ? F.mul(re, 0) : tensor(values.im, { dtype: real, ...shape });
+  checkOptionsObject('complexTensor (values)', values, ['re', 'im']);
+  const re = tensor(values.re, { dtype: real, shape });
+  const im = values.im === undefined ? F.mul(re, 0) : tensor(values.im, { dtype: real, shape });
   if (fmt(re.shape) !== fmt(im.shape)) throw new MatgradShapeError(`complexTensor: re has shape ${fmt(re.shape)}, im has ${fmt(im.shape)}`);
   return ComplexTensor.fromParts(re, im);
 }
 
 /** Complex normal like torch.randn(dtype=complex): re and im independent N(mean, std²/2). */
 export function randomComplex(shape: readonly number[], opts: Omit<RandomOptions, 'dtype' | 'dist' | 'low' | 'high'> & { dtype?: ComplexDType } = {}): ComplexTensor {
-  const dtype = checkComplexDType(opts.dtype);
-  const view = random([...shape, 2], { seed: opts.seed, dtype: COMPLEX_DTYPES[dtype].real, dist: 'normal', mean: opts.mean ?? 0, std: (opts.std ?? 1) / Math.SQRT2 });
+  const o = checkOptionsObject<typeof opts>('randomComplex', opts, ['dtype', 'seed', 'mean', 'std']);
+  const dtype = checkComplexDType('randomComplex', o.dtype);
+  const std = o.std === undefined ? 1 : checkNumber('randomComplex', 'std', o.std, { min: 0 });
+  const view = random([...assertShape(shape, 'randomComplex'), 2], { seed: o.seed, dtype: COMPLEX_DTYPES[dtype].real, dist: 'normal', mean: o.mean, std: std / Math.SQRT2 });
   return ComplexTensor.fromView(view);
 }
 
@@ -357,7 +363,7 @@ export function mse(a: AnyLike, b: AnyLike): Tensor {
 }
 export function cast(z: ComplexTensor, dtype: ComplexDType): ComplexTensor {
   need('cast', z);
-  const real = COMPLEX_DTYPES[checkComplexDType(dtype)].real;
+  const real = COMPLEX_DTYPES[checkComplexDType('cast', dtype)].real;
   return z.dtype === dtype ? z : make(F.cast(z.re, real), F.cast(z.im, real));
 }
 

@@ -1,4 +1,6 @@
 import { MatgradShapeError } from '../errors.js';
+import { describe } from '../check.js';
+import { checkShapeLimits } from '../limits.js';
 
 export type Shape = readonly number[];
 
@@ -21,7 +23,7 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
 
 /** NumPy broadcasting of several shapes; throws naming the op and every shape. */
 export function broadcastShapes(op: string, shapes: Shape[]): number[] {
-  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  const rank = shapes.reduce((r, s) => Math.max(r, s.length), 0); // no spread: shapes may be many
   const out = new Array<number>(rank).fill(1);
   for (const s of shapes) {
     for (let i = 0; i < s.length; i++) {
@@ -55,11 +57,12 @@ export function normalizeAxes(
   return [...new Set(out)].sort((a, b) => a - b);
 }
 
+/** A valid shape within LIMITS (rank and element count), checked before anything is allocated for it. */
 export function assertShape(shape: Shape, what: string): number[] {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new MatgradShapeError(
-      `${what}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`,
-    );
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    const text = Array.isArray(shape) ? `[${shape.slice(0, 8).map(describe).join(', ')}${shape.length > 8 ? ', …' : ''}]` : describe(shape);
+    throw new MatgradShapeError(`${what}: shape must be a list of non-negative integers, got ${text}`);
   }
+  checkShapeLimits(what, shape);
   return [...shape];
 }

@@ -1,4 +1,6 @@
-import { MatgradError, MatgradShapeError } from '../errors.js';
+import { checkChoice, checkNumber, checkOptionsObject, describe } from '../check.js';
+import { MatgradDTypeError, MatgradError, MatgradShapeError } from '../errors.js';
+import { LIMITS } from '../limits.js';
 import * as F from './api.js';
 import type { ComplexTensor } from './complex.js';
 import { allocArray, DEFAULT_DTYPE, type DType, dtypeOfArray, type FloatArray, isDType } from './dtype.js';
@@ -167,15 +169,17 @@ export interface CreateOptions {
   dtype?: DType;
 }
 
-function checkDType(dtype: unknown): DType {
+function checkDType(owner: string, dtype: unknown): DType {
   if (dtype === undefined) return DEFAULT_DTYPE;
   if (!isDType(dtype))
-    throw new MatgradError(`unknown dtype ${JSON.stringify(dtype)}; use 'float64' or 'float32'`);
+    throw new MatgradDTypeError(`${owner}: unknown dtype ${describe(dtype)}; use 'float64' or 'float32'`);
   return dtype;
 }
 
 /** Wraps a typed array (taken as is when its dtype matches) as a concrete tensor. */
 export function fromArray(data: FloatArray, shape: Shape): Tensor {
+  if (!(data instanceof Float64Array || data instanceof Float32Array))
+    throw new MatgradError(`fromArray: expected a Float64Array or Float32Array, got ${describe(data)}`);
   const s = assertShape(shape, 'tensor');
   if (sizeOf(s) !== data.length) {
     throw new MatgradShapeError(
@@ -187,19 +191,22 @@ export function fromArray(data: FloatArray, shape: Shape): Tensor {
   return new Tensor(node, 0, s, dtype);
 }
 
-function inferShape(values: unknown, path: string): number[] {
+/** The shape of nested arrays; throws on ragged nesting, non-numbers, and nesting deeper than LIMITS.maxRank. */
+function inferShape(values: unknown, path: string, depth: number): number[] {
   if (typeof values === 'number') return [];
   if (!Array.isArray(values))
-    throw new MatgradShapeError(`tensor: ${path} is ${typeof values}, expected a number or an array`);
+    throw new MatgradShapeError(`tensor: ${path} is ${describe(values)}, expected a number or an array`);
+  if (depth >= LIMITS.maxRank)
+    throw new MatgradShapeError(`tensor: ${path} is nested deeper than LIMITS.maxRank = ${LIMITS.maxRank}`);
   if (values.length === 0) return [0];
-  const inner = inferShape(values[0], `${path}[0]`);
-  values.forEach((v, i) => {
-    const s = inferShape(v, `${path}[${i}]`);
+  const inner = inferShape(values[0], `${path}[0]`, depth + 1);
+  for (let i = 1; i < values.length; i++) {
+    const s = inferShape(values[i], `${path}[${i}]`, depth + 1);
     if (fmt(s) !== fmt(inner))
       throw new MatgradShapeError(
         `tensor: ragged nested array: ${path}[${i}] has shape ${fmt(s)}, ${path}[0] has ${fmt(inner)}`,
       );
-  });
+  }
   return [values.length, ...inner];
 }
 
@@ -208,30 +215,32 @@ export function tensor(
   values: NestedArray | FloatArray | readonly number[],
   opts: CreateOptions & { shape?: readonly number[] } = {},
 ): Tensor {
-  const dtype = checkDType(opts.dtype ?? (values instanceof Float32Array ? 'float32' : undefined));
+  const o = checkOptionsObject<CreateOptions & { shape?: readonly number[] }>('tensor', opts, ['dtype', 'shape']);
+  const dtype = checkDType('tensor', o.dtype ?? (values instanceof Float32Array ? 'float32' : undefined));
   if (ArrayBuffer.isView(values)) {
-    const shape = opts.shape ?? [values.length];
+    if (values instanceof DataView || values instanceof BigInt64Array || values instanceof BigUint64Array)
+      throw new MatgradError(`tensor: expected numbers or a numeric typed array, got ${describe(values)}`);
+    const shape = assertShape(o.shape ?? [values.length], 'tensor');
     const data =
-      dtypeOfArray(values) === dtype ? values : allocArray(dtype, values.length).map((_, i) => values[i]);
+      dtypeOfArray(values) === dtype && (values instanceof Float64Array || values instanceof Float32Array)
+        ? values
+        : allocArray(dtype, values.length).map((_, i) => values[i]);
     return fromArray(data as FloatArray, shape);
   }
-  const shape = inferShape(values, 'values');
-  const flat =
-    typeof values === 'number'
-      ? [values]
-      : ((values as unknown[]).flat(Number.POSITIVE_INFINITY) as number[]);
-  flat.forEach((v, i) => {
-    if (typeof v !== 'number')
-      throw new MatgradError(`tensor: element ${i} is ${typeof v}, expected a number`);
-  });
-  const data = allocArray(dtype, flat.length);
-  data.set(flat);
-  return fromArray(data, opts.shape ?? shape);
+  const shape = assertShape(inferShape(values, 'values', 0), 'tensor');
+  const target = o.shape === undefined ? shape : assertShape(o.shape, 'tensor');
+  const data = allocArray(dtype, sizeOf(shape));
+  if (typeof values === 'number') data[0] = values;
+  else data.set((values as unknown[]).flat(shape.length) as number[]);
+  return fromArray(data, target);
 }
 
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
+  const o = checkOptionsObject<CreateOptions>('full', opts, ['dtype']);
+  const dtype = checkDType('full', o.dtype);
+  if (typeof value !== 'number') throw new MatgradError(`full: the fill value must be a number, got ${describe(value)}`);
   const s = assertShape(shape, 'full');
-  return fromArray(allocArray(checkDType(opts.dtype), sizeOf(s)).fill(value), s);
+  return fromArray(allocArray(dtype, sizeOf(s)).fill(value), s);
 }
 export const zeros = (shape: readonly number[], opts: CreateOptions = {}): Tensor => full(shape, 0, opts);
 export const ones = (shape: readonly number[], opts: CreateOptions = {}): Tensor => full(shape, 1, opts);
@@ -242,12 +251,16 @@ export function eye(
   n: number,
   opts: CreateOptions & { cols?: number; batch?: readonly number[] } = {},
 ): Tensor {
-  const m = opts.cols ?? n;
-  const batch = opts.batch ?? [];
-  const data = allocArray(checkDType(opts.dtype), sizeOf(batch) * n * m);
+  const o = checkOptionsObject<CreateOptions & { cols?: number; batch?: readonly number[] }>('eye', opts, ['dtype', 'cols', 'batch']);
+  const dtype = checkDType('eye', o.dtype);
+  checkNumber('eye', 'n', n, { min: 0, integer: true });
+  const m = o.cols === undefined ? n : checkNumber('eye', 'cols', o.cols, { min: 0, integer: true });
+  const batch = o.batch === undefined ? [] : assertShape(o.batch, 'eye (batch)');
+  const shape = assertShape([...batch, n, m], 'eye');
+  const data = allocArray(dtype, sizeOf(shape));
   for (let b = 0; b < sizeOf(batch); b++)
     for (let i = 0; i < Math.min(n, m); i++) data[b * n * m + i * m + i] = 1;
-  return fromArray(data, assertShape([...batch, n, m], 'eye'));
+  return fromArray(data, shape);
 }
 
 /** A seeded 32-bit generator (sfc32): the same seed gives the same stream everywhere. */
@@ -286,16 +299,24 @@ export interface RandomOptions extends CreateOptions {
 
 /** Seeded random tensor; without a seed, a fresh one is drawn. */
 export function random(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  const o = checkOptionsObject<RandomOptions>('random', opts, ['dtype', 'seed', 'dist', 'low', 'high', 'mean', 'std']);
+  const dtype = checkDType('random', o.dtype);
+  const dist = o.dist === undefined ? 'uniform' : checkChoice('random', 'dist', o.dist, ['uniform', 'normal']);
+  const other = dist === 'uniform' ? (['mean', 'std'] as const) : (['low', 'high'] as const);
+  for (const k of other) if (o[k] !== undefined) throw new MatgradError(`random: ${k} does not apply to dist '${dist}'`);
+  const num = (name: keyof RandomOptions, fallback: number, min = -Infinity) =>
+    o[name] === undefined ? fallback : checkNumber('random', name, o[name], { min });
+  const lo = num('low', 0);
+  const hi = num('high', 1, lo);
+  const mu = num('mean', 0);
+  const sd = num('std', 1, 0);
+  const seed = o.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : checkNumber('random', 'seed', o.seed, { integer: true });
   const s = assertShape(shape, 'random');
-  const next = rng(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
-  const data = allocArray(checkDType(opts.dtype), sizeOf(s));
-  if ((opts.dist ?? 'uniform') === 'uniform') {
-    const lo = opts.low ?? 0;
-    const hi = opts.high ?? 1;
+  const next = rng(seed);
+  const data = allocArray(dtype, sizeOf(s));
+  if (dist === 'uniform') {
     for (let i = 0; i < data.length; i++) data[i] = lo + (hi - lo) * next();
   } else {
-    const mu = opts.mean ?? 0;
-    const sd = opts.std ?? 1;
     for (let i = 0; i < data.length; i += 2) {
       const r = Math.sqrt(-2 * Math.log(1 - next()));
       const th = 2 * Math.PI * next();

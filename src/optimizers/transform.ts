@@ -1,6 +1,6 @@
 import type { TensorInfo } from '../autograd/node.js';
 import type { Tensor } from '../autograd/tensor.js';
-import { MatgradError } from '../errors.js';
+import { checkNumber } from '../check.js';
 
 /** A learning rate (or other hyperparameter) that changes with the step: `step` counts completed steps. */
 export interface Schedule {
@@ -63,24 +63,8 @@ export function scheduleHooks(lr: ScalarOrSchedule): Pick<Transform, 'lr' | 'obs
 
 export const valueAt = (v: ScalarOrSchedule, step: number): number => (typeof v === 'number' ? v : v(step));
 
-export function checkNumber(
-  owner: string,
-  name: string,
-  v: unknown,
-  { min = -Infinity, max = Infinity, integer = false } = {},
-): number {
-  if (
-    typeof v !== 'number' ||
-    !Number.isFinite(v) ||
-    v < min ||
-    v > max ||
-    (integer && !Number.isInteger(v))
-  ) {
-    const range = `${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` ≥ ${min}` : ''}${max < Infinity ? ` ≤ ${max}` : ''}`;
-    throw new MatgradError(`${owner}: ${name} must be ${range}, got ${String(v)}`);
-  }
-  return v;
-}
+// numeric option checks live with the other argument checks (src/check.ts); optimizers import them from here
+export { checkNumber };
 export function checkRate(owner: string, name: string, v: unknown): ScalarOrSchedule {
   if (typeof v === 'function') return v as Schedule;
   return checkNumber(owner, name, v, { min: 0 });

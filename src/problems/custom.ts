@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { describe } from '../check.js';
 import { MatgradError } from '../errors.js';
 import { type Issue, type KindDef, SpecBase } from './common.js';
-import type { Objective } from './objective.js';
+import { checkObjective, type Objective } from './objective.js';
 
 /** A spec naming an objective registered in code: `{ kind: 'custom', objective: 'nearest-orthogonal' }`. */
 export const CustomSpec = SpecBase.extend({
@@ -17,7 +18,8 @@ const registry = new Map<string, ObjectiveFactory>();
 
 /** Makes an objective available to specs (and so to the CLI) by name. */
 export function registerObjective(name: string, factory: ObjectiveFactory): void {
-  if (typeof factory !== 'function') throw new MatgradError(`registerObjective: '${name}' needs a factory function`);
+  if (typeof name !== 'string' || !name) throw new MatgradError(`registerObjective: the name must be a non-empty string, got ${describe(name)}`);
+  if (typeof factory !== 'function') throw new MatgradError(`registerObjective: '${name}' needs a factory function, got ${describe(factory)}`);
   registry.set(name, factory);
 }
 export const registeredObjectives = (): string[] => [...registry.keys()].sort();
@@ -31,5 +33,6 @@ function check(spec: CustomSpec): Issue[] {
 export const customKind: KindDef<CustomSpec> = {
   schema: CustomSpec,
   check,
-  build: (spec) => registry.get(spec.objective)!(spec.options, spec),
+  // the factory is user code: what it returns is checked like any objective before a run sees it
+  build: (spec) => checkObjective(`custom objective '${spec.objective}'`, registry.get(spec.objective)!(spec.options, spec)),
 };

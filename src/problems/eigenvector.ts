@@ -3,7 +3,7 @@ import * as F from '../autograd/api.js';
 import { type Tensor, tensor } from '../autograd/tensor.js';
 import { eigenvector, eigh } from '../linalg/index.js';
 import { adam } from '../optimizers/adam.js';
-import { type Issue, type KindDef, ParamInit, SpecBase } from './common.js';
+import { type Issue, type KindDef, limitIssues, ParamInit, type SourceShapes, SpecBase, throwIssues } from './common.js';
 import { type Objective, objective, param } from './objective.js';
 import { MatrixSource, materialize, sourceShape } from './sources.js';
 
@@ -24,26 +24,32 @@ export const EigenvectorSpec = SpecBase.extend({
 }).strict();
 export type EigenvectorSpec = z.infer<typeof EigenvectorSpec>;
 
-function check(spec: EigenvectorSpec): Issue[] {
-  const shape = sourceShape(spec.matrix);
+function check(spec: EigenvectorSpec, shapes: SourceShapes = { matrix: sourceShape(spec.matrix), target: spec.target && sourceShape(spec.target) }): Issue[] {
+  const shape = shapes.matrix;
   if (!shape) return [];
   const [m, n] = shape.slice(-2);
   const issues: Issue[] = [];
   if (m !== n) issues.push({ path: 'matrix', message: `eigenvectors need a square matrix, got ${m}×${n}` });
   if (typeof spec.which === 'number' && spec.which >= n) issues.push({ path: 'which', message: `index ${spec.which} is out of range for ${n} eigenvectors` });
+  const target = shapes.target;
+  if (target && target.reduce((a, b) => a * b, 1) !== n) issues.push({ path: 'target', message: `shape ${target.join('×')} does not hold one vector of the matrix's ${n} entries` });
+  // the implicit gradient solves a bordered (n+1)×(n+1) system per matrix
+  issues.push(...limitIssues('matrix', `the bordered ${n + 1}×${n + 1} systems`, [...shape.slice(0, -2), n + 1, n + 1]));
   return issues;
 }
 
 function build(spec: EigenvectorSpec, ctx: { baseDir?: string }): Objective {
   const dtype = spec.dtype;
   const S = materialize(spec.matrix, 'matrix', { dtype, baseDir: ctx.baseDir });
+  const given = spec.target ? materialize(spec.target, 'target', { dtype, baseDir: ctx.baseDir }) : null;
+  throwIssues(check(spec, { matrix: S.shape, target: given?.shape }));
   const n = S.shape[S.shape.length - 1];
   const batch = S.shape.slice(0, -2);
   const start = batch.map(() => 0);
-  let target: Tensor = spec.target
-    ? F.reshape(materialize(spec.target, 'target', { dtype, baseDir: ctx.baseDir }), [n])
-    : tensor(Array.from({ length: n }, (_, i) => (i === 0 ? 1 : 0)), { dtype });
-  target = F.div(target, F.sqrt(F.sum(F.square(target), -1, true)));
+  let target: Tensor = given ? F.reshape(given, [n]) : tensor(Array.from({ length: n }, (_, i) => (i === 0 ? 1 : 0)), { dtype });
+  const norm = F.sqrt(F.sum(F.square(target), -1, true));
+  if (!(norm.item() > 0)) throwIssues([{ path: 'target', message: 'the target vector is zero (it is normalized, so it needs a direction)' }]);
+  target = F.div(target, norm);
   const index = spec.which === 'smallest' ? 0 : spec.which === 'largest' ? n - 1 : spec.which;
   const vectorOf = (P: Tensor): Tensor => {
     const M = F.add(S, F.mul(F.add(P, F.transpose(P)), 0.5));

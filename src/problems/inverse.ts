@@ -3,10 +3,10 @@ import * as F from '../autograd/api.js';
 import { adjoint, type AnyTensor, complex, ComplexTensor, viewAsComplex } from '../autograd/complex.js';
 import { eye, type Tensor } from '../autograd/tensor.js';
 import { inv } from '../linalg/index.js';
-import { MatgradLinalgError, MatgradSpecError } from '../errors.js';
+import { MatgradLinalgError } from '../errors.js';
 import { sgd } from '../optimizers/sgd.js';
 import { type Objective, objective, param } from './objective.js';
-import { type Issue, type KindDef, ParamInit, SpecBase } from './common.js';
+import { type Issue, type KindDef, limitIssues, ParamInit, type SourceShapes, SpecBase, throwIssues } from './common.js';
 import { MatrixSource, materialize, sourceShape } from './sources.js';
 
 export const InverseSpec = SpecBase.extend({
@@ -26,15 +26,20 @@ export const InverseSpec = SpecBase.extend({
 }).strict();
 export type InverseSpec = z.infer<typeof InverseSpec>;
 
-function check(spec: InverseSpec): Issue[] {
-  const shape = sourceShape(spec.matrix);
-  const imag = spec.imag && sourceShape(spec.imag);
+function check(spec: InverseSpec, shapes: SourceShapes = { matrix: sourceShape(spec.matrix), imag: spec.imag && sourceShape(spec.imag) }): Issue[] {
+  const { matrix: shape, imag } = shapes;
   if (shape && imag && imag.join('×') !== shape.join('×')) return [{ path: 'imag', message: `shape ${imag.join('×')} differs from matrix's ${shape.join('×')}` }];
   if (spec.imag && spec.init?.init === 'eye') return [{ path: 'init.init', message: "'eye' is not available for a complex inverse (X is held as its real view); use 'zeros', 'uniform' or 'normal'" }];
   if (!shape) return [];
   const [m, n] = shape.slice(-2);
+  const batch = shape.slice(0, -2);
   if (spec.side === 'both' && m !== n) return [{ path: 'matrix', message: `side 'both' needs a square matrix, got ${m}×${n}` }];
-  return [];
+  // X·M is n×n, M·X is m×m (and the exact inverse forms the same Gram matrix); complex X is held as [..., 2]
+  return [
+    ...(spec.side !== 'right' ? limitIssues('matrix', `X·M (${n}×${n} per matrix)`, [...batch, n, n * (spec.imag ? 2 : 1)]) : []),
+    ...(spec.side !== 'left' ? limitIssues('matrix', `M·X (${m}×${m} per matrix)`, [...batch, m, m * (spec.imag ? 2 : 1)]) : []),
+    ...(spec.imag ? limitIssues('imag', 'the complex matrix', [...shape, 2]) : []),
+  ].slice(0, 1);
 }
 
 /** |z|² elementwise (z² for real tensors): a complex inverse problem has complex M and X. */
@@ -57,9 +62,7 @@ function build(spec: InverseSpec, ctx: Parameters<KindDef<InverseSpec>['build']>
   const dtype = spec.dtype;
   const re = materialize(spec.matrix, 'matrix', { dtype, baseDir: ctx.baseDir });
   const im = spec.imag ? materialize(spec.imag, 'imag', { dtype, baseDir: ctx.baseDir }) : null;
-  if (im && im.shape.join('×') !== re.shape.join('×')) {
-    throw new MatgradSpecError([{ path: 'imag', message: `shape ${im.shape.join('×')} differs from matrix's ${re.shape.join('×')}` }]);
-  }
+  throwIssues(check(spec, { matrix: re.shape, imag: im?.shape }));
   const M: AnyTensor = im ? complex(re, im) : re;
   const shape = M.shape;
   const [m, n] = shape.slice(-2);
@@ -77,7 +80,7 @@ function build(spec: InverseSpec, ctx: Parameters<KindDef<InverseSpec>['build']>
   };
   const lossOf = (r: AnyTensor) => (spec.loss === 'mse' ? F.mean(abs2(r)) : F.sum(abs2(r)));
   // curvature bound: the loss Hessian's largest eigenvalue is at most 2‖M‖²_F (divided by the count for mse)
-  const frob2 = Math.max(...(F.sum(abs2(M), [-2, -1]).dataSync() as Float64Array));
+  const frob2 = F.max(F.sum(abs2(M), [-2, -1])).item();
   const count = spec.loss === 'mse' ? Math.max(1, batch.reduce((a, b) => a * b, 1)) * m * n : 1;
   const L = ((spec.side === 'both' ? 4 : 2) * frob2) / count;
   const exact = exactInverse(M, spec.side);

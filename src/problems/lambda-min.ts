@@ -5,27 +5,28 @@ import { eigvalsh } from '../linalg/index.js';
 import { sphere } from '../optimizers/constraints.js';
 import { adam } from '../optimizers/adam.js';
 import { reduceOnPlateau } from '../optimizers/schedules.js';
-import { type Issue, type KindDef, ParamInit, SpecBase } from './common.js';
+import { type Issue, type KindDef, limitIssues, ParamInit, SpecBase } from './common.js';
 import { type Objective, objective, param } from './objective.js';
-import { PositiveInt } from './sources.js';
+import { BatchDims, PositiveInt, Side } from './sources.js';
 
 /** Seed 000: the symmetric PSD matrix of given trace whose smallest eigenvalue is largest (optimum: (trace/n)·I). */
 export const LambdaMinSpec = SpecBase.extend({
   kind: z.literal('lambda-min'),
-  n: PositiveInt,
+  n: Side,
   trace: z.number().positive({ error: 'expected a positive number' }).default(1),
   /** cholesky: A = trace·LLᵀ/tr(LLᵀ) (seed 000); spectrahedron: A = trace·YYᵀ with ‖Y‖_F = 1 kept by the optimizer. */
   parametrization: z.enum(['cholesky', 'spectrahedron']).default('cholesky'),
   /** Maximize the sum of the k smallest eigenvalues (k = 1: λ_min). */
   k: PositiveInt.default(1),
   /** Independent problems solved at once. */
-  batch: z.array(PositiveInt).default([]),
+  batch: BatchDims.default([]),
   init: ParamInit.default({ init: 'normal', seed: 1, scale: 1 }),
 }).strict();
 export type LambdaMinSpec = z.infer<typeof LambdaMinSpec>;
 
 function check(spec: LambdaMinSpec): Issue[] {
-  return spec.k > spec.n ? [{ path: 'k', message: `k = ${spec.k} exceeds n = ${spec.n}` }] : [];
+  if (spec.k > spec.n) return [{ path: 'k', message: `k = ${spec.k} exceeds n = ${spec.n}` }];
+  return limitIssues(spec.batch.length ? 'batch' : 'n', `the ${spec.n}×${spec.n} matrices`, [...spec.batch, spec.n, spec.n]);
 }
 
 function build(spec: LambdaMinSpec): Objective {

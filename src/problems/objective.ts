@@ -1,7 +1,9 @@
 import * as F from '../autograd/api.js';
 import { type AnyTensor, ComplexTensor, like, toReal } from '../autograd/complex.js';
-import { COMPLEX_DTYPES, type ComplexDType, complexDTypeOf, type DType, isComplexDType } from '../autograd/dtype.js';
-import { eye, full, random, type Tensor } from '../autograd/tensor.js';
+import { COMPLEX_DTYPES, type ComplexDType, complexDTypeOf, type DType, DTYPES, isComplexDType, isDType } from '../autograd/dtype.js';
+import { assertShape, fmt } from '../autograd/shape.js';
+import { eye, full, random, Tensor } from '../autograd/tensor.js';
+import { checkChoice, checkNumber, checkOptionsObject, describe } from '../check.js';
 import { MatgradError } from '../errors.js';
 import type { Constraint } from '../optimizers/program.js';
 import type { Transform } from '../optimizers/transform.js';
@@ -33,33 +35,56 @@ export interface ParamOptions {
   constraint?: Constraint;
 }
 
+const INITS: readonly Init[] = ['zeros', 'ones', 'eye', 'uniform', 'normal'];
+const PARAM_OPTIONS = ['init', 'seed', 'scale', 'dtype', 'constraint'] as const satisfies readonly (keyof ParamOptions)[];
+
 /** `mg.param([4, 4], { init: 'uniform', seed: 1 })`, or `mg.param(tensor)`: the tensor is the initial value. */
 export function param(value: ComplexTensor, opts?: ParamOptions): ParamSpec<ComplexTensor>;
 export function param(value: Tensor, opts?: ParamOptions): ParamSpec<Tensor>;
 export function param(shape: readonly number[], opts: ParamOptions & { dtype: ComplexDType }): ParamSpec<ComplexTensor>;
 export function param(shape: readonly number[], opts?: ParamOptions & { dtype?: DType }): ParamSpec<Tensor>;
 export function param(shapeOrValue: readonly number[] | AnyTensor, opts: ParamOptions = {}): ParamSpec<AnyTensor> {
+  const o = checkOptionsObject<ParamOptions>('param', opts, PARAM_OPTIONS);
   if (!Array.isArray(shapeOrValue)) {
+    if (!(shapeOrValue instanceof Tensor || shapeOrValue instanceof ComplexTensor))
+      throw new MatgradError(`param: expected a shape (a list of integers) or a tensor, got ${describe(shapeOrValue)}`);
     const t = shapeOrValue as AnyTensor;
-    return {
-      kind: 'param',
-      shape: t.shape,
-      init: t,
-      seed: 0,
-      scale: 1,
-      dtype: t.dtype,
-      constraint: opts.constraint,
-    };
+    // the tensor is the initial value: options that would make another one are contradictions, not hints
+    for (const k of ['init', 'seed', 'scale'] as const) {
+      if (o[k] !== undefined) throw new MatgradError(`param: option '${k}' does not apply when the initial value is a tensor`);
+    }
+    if (o.dtype !== undefined && o.dtype !== t.dtype) throw new MatgradError(`param: dtype '${String(o.dtype)}' differs from the tensor's ${t.dtype} (cast the tensor instead)`);
+    return checkParamSpec('param', { kind: 'param', shape: t.shape, init: t, seed: 0, scale: 1, dtype: t.dtype, constraint: o.constraint });
   }
-  return {
+  return checkParamSpec('param', {
     kind: 'param',
     shape: [...shapeOrValue],
-    init: opts.init ?? 'uniform',
-    seed: opts.seed ?? 0,
-    scale: opts.scale ?? 1,
-    dtype: opts.dtype,
-    constraint: opts.constraint,
-  };
+    init: o.init ?? 'uniform',
+    seed: o.seed ?? 0,
+    scale: o.scale ?? 1,
+    dtype: o.dtype,
+    constraint: o.constraint,
+  });
+}
+
+/** Checks a parameter spec field by field (mg.param's result or one written by hand); `owner` prefixes messages. */
+export function checkParamSpec<S extends ParamSpec<AnyTensor>>(owner: string, spec: S): S {
+  if (spec === null || typeof spec !== 'object' || spec.kind !== 'param') throw new MatgradError(`${owner}: must be made with mg.param(...), got ${describe(spec)}`);
+  const shape = assertShape(spec.shape, `${owner} (shape)`);
+  if (typeof spec.init === 'string' || !(spec.init instanceof Tensor || spec.init instanceof ComplexTensor)) {
+    checkChoice(owner, 'init', spec.init, INITS);
+    if (spec.init === 'eye' && shape.length < 2) throw new MatgradError(`${owner}: init 'eye' needs at least 2 dims, got shape ${fmt(shape)}`);
+  } else if (fmt(spec.init.shape) !== fmt(shape)) {
+    throw new MatgradError(`${owner}: the initial value has shape ${fmt(spec.init.shape)}, the parameter ${fmt(shape)}`);
+  }
+  checkNumber(owner, 'seed', spec.seed, { integer: true });
+  if (!(checkNumber(owner, 'scale', spec.scale) > 0)) throw new MatgradError(`${owner}: scale must be a positive number, got ${spec.scale}`);
+  if (spec.dtype !== undefined && !isDType(spec.dtype) && !isComplexDType(spec.dtype))
+    checkChoice(owner, 'dtype', spec.dtype, [...(Object.keys(DTYPES) as DType[]), ...(Object.keys(COMPLEX_DTYPES) as ComplexDType[])]);
+  const c = spec.constraint as Partial<Constraint> | undefined;
+  if (c !== undefined && (c === null || typeof c !== 'object' || typeof c.retract !== 'function' || [c.projectGrad, c.init].some((f) => f !== undefined && typeof f !== 'function')))
+    throw new MatgradError(`${owner}: constraint must be a Constraint (e.g. mg.optimizers.sphere()), got ${describe(c)}`);
+  return spec;
 }
 
 /** Named parameter values (real); AnyParams allows complex ones. */
@@ -89,27 +114,48 @@ export interface ObjectiveOptions<P extends AnyParams> {
   optimum?: number;
 }
 
+const OBJECTIVE_OPTIONS = ['name', 'metrics', 'defaults', 'optimum'] as const satisfies readonly (keyof ObjectiveOptions<Params>)[];
+
 /** A custom objective in code: `mg.objective({ X: mg.param([4, 4]) }, ({ X }) => mg.mse(X.matmul(M), I))`. */
 export function objective<P extends AnyParams>(
   params: { [K in keyof P]: ParamSpec<P[K]> },
   loss: (p: P) => Tensor,
   opts: ObjectiveOptions<P> = {},
 ): Objective<P> {
-  for (const [name, spec] of Object.entries(params)) {
-    if ((spec as ParamSpec<AnyTensor>)?.kind !== 'param')
-      throw new MatgradError(`objective: parameter '${name}' must be made with mg.param(...)`);
-  }
-  if (typeof loss !== 'function')
-    throw new MatgradError('objective: the loss must be a function of the parameters');
-  return {
+  const o = checkOptionsObject<ObjectiveOptions<P>>('objective', opts, OBJECTIVE_OPTIONS);
+  return checkObjective('objective', {
     kind: 'objective',
-    name: opts.name ?? 'custom',
+    name: o.name ?? 'custom',
     params,
     loss,
-    metrics: opts.metrics,
-    defaults: opts.defaults,
-    optimum: opts.optimum,
-  };
+    metrics: o.metrics,
+    defaults: o.defaults,
+    optimum: o.optimum,
+  });
+}
+
+/**
+ * Checks an objective (mg.objective's, a problem's, or one written by hand) before a run: at least one
+ * parameter, each a valid ParamSpec, a loss function, and well-formed metrics, defaults and optimum.
+ */
+export function checkObjective<O extends Objective<AnyParams>>(owner: string, obj: O): O {
+  if (obj === null || typeof obj !== 'object' || obj.kind !== 'objective')
+    throw new MatgradError(`${owner}: expected a problem (mg.problem(spec)) or an objective (mg.objective(...)), got ${describe(obj)}`);
+  const params = obj.params as unknown;
+  if (params === null || typeof params !== 'object' || Array.isArray(params) || params instanceof Tensor)
+    throw new MatgradError(`${owner}: params must be an object of named mg.param(...) specs, got ${describe(params)}`);
+  const names = Object.keys(params);
+  if (!names.length) throw new MatgradError(`${owner}: needs at least one parameter to learn, e.g. { X: mg.param([4, 4]) }`);
+  for (const name of names) checkParamSpec(`${owner}: parameter '${name}'`, obj.params[name]);
+  if (typeof obj.loss !== 'function') throw new MatgradError(`${owner}: the loss must be a function of the parameters, got ${describe(obj.loss)}`);
+  if (typeof obj.name !== 'string') throw new MatgradError(`${owner}: name must be a string, got ${describe(obj.name)}`);
+  if (obj.metrics !== undefined && typeof obj.metrics !== 'function') throw new MatgradError(`${owner}: metrics must be a function of the parameters, got ${describe(obj.metrics)}`);
+  if (obj.optimum !== undefined) checkNumber(owner, 'optimum', obj.optimum);
+  const d = checkOptionsObject<NonNullable<Objective['defaults']>>(`${owner} (defaults)`, obj.defaults, ['optimizer', 'steps', 'tolerance']);
+  if (d.optimizer !== undefined && typeof d.optimizer !== 'function') throw new MatgradError(`${owner}: defaults.optimizer must be a function returning an optimizer, got ${describe(d.optimizer)}`);
+  if (d.steps !== undefined) checkNumber(`${owner}: defaults`, 'steps', d.steps, { min: 1, integer: true });
+  if (d.tolerance !== undefined) checkNumber(`${owner}: defaults`, 'tolerance', d.tolerance, { min: 0 });
+  return obj;
 }
 
 /**
@@ -117,6 +163,10 @@ export function objective<P extends AnyParams>(
  * (a real dtype) overrides the precision: float32 turns complex parameters into complex64.
  */
 export function initialValues(obj: Objective<AnyParams>, opts: { dtype?: DType; seedOffset?: number } = {}): AnyParams {
+  checkObjective('initialValues', obj);
+  const o = checkOptionsObject<typeof opts>('initialValues', opts, ['dtype', 'seedOffset']);
+  if (o.dtype !== undefined) checkChoice('initialValues', 'dtype', o.dtype, Object.keys(DTYPES) as DType[]);
+  if (o.seedOffset !== undefined) checkNumber('initialValues', 'seedOffset', o.seedOffset, { integer: true });
   const out: AnyParams = {};
   for (const [name, spec] of Object.entries(obj.params)) {
     const declared = spec.dtype ?? 'float64';

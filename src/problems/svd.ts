@@ -5,7 +5,7 @@ import { svdvals } from '../linalg/index.js';
 import { adam } from '../optimizers/adam.js';
 import { stiefel } from '../optimizers/constraints.js';
 import { sgd } from '../optimizers/sgd.js';
-import { type Issue, type KindDef, ParamInit, SpecBase } from './common.js';
+import { type Issue, type KindDef, ParamInit, type SourceShapes, SpecBase, throwIssues } from './common.js';
 import { type Objective, objective, param } from './objective.js';
 import { MatrixSource, materialize, PositiveInt, sourceShape } from './sources.js';
 
@@ -24,8 +24,8 @@ export const SvdSpec = SpecBase.extend({
 }).strict();
 export type SvdSpec = z.infer<typeof SvdSpec>;
 
-function check(spec: SvdSpec): Issue[] {
-  const shape = sourceShape(spec.matrix);
+function check(spec: SvdSpec, shapes: SourceShapes = { matrix: sourceShape(spec.matrix) }): Issue[] {
+  const shape = shapes.matrix;
   if (!shape || spec.rank === undefined) return [];
   const [m, n] = shape.slice(-2);
   return spec.rank > Math.min(m, n) ? [{ path: 'rank', message: `rank ${spec.rank} exceeds min(m, n) = ${Math.min(m, n)} for a ${m}×${n} matrix` }] : [];
@@ -46,6 +46,7 @@ const reconstruct = (U: Tensor, s: Tensor, V: Tensor) =>
 function build(spec: SvdSpec, ctx: { baseDir?: string }): Objective {
   const dtype = spec.dtype;
   const A = materialize(spec.matrix, 'matrix', { dtype, baseDir: ctx.baseDir });
+  throwIssues(check(spec, { matrix: A.shape }));
   const [m, n] = A.shape.slice(-2);
   const batch = A.shape.slice(0, -2);
   const k = spec.rank ?? Math.min(m, n);

@@ -42,6 +42,16 @@ const thin = (ticks: number[], max: number) => {
   const k = Math.ceil(ticks.length / max);
   return ticks.filter((t) => Math.round(Math.log10(t)) % k === 0);
 };
+/** [min, max] by a loop: Math.min(...xs) overflows the call stack for long series. */
+function extent(xs: readonly number[]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const x of xs) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return [lo, hi];
+}
 const expLabel = (d: number) => `1e${Math.round(Math.log10(d))}`;
 
 /** Pushes positions apart to at least `gap`, keeping them inside [lo, hi] (sorted, in place by index). */
@@ -86,19 +96,19 @@ export function lossCurvesElement(series: readonly Series[], opts: LossCurveOpti
   const steps = data.map((d) => d.step);
   const losses = data.map((d) => d.loss);
   const endSteps = clean.filter((s) => s.points.length).map((s) => s.points[s.points.length - 1].step);
-  const xMax = steps.length ? Math.max(...steps) : 1;
-  const xMinData = steps.length ? Math.min(...steps) : 1;
-  const logX = opts.stepScale === 'log' || (opts.stepScale !== 'linear' && endSteps.length > 1 && xMinData >= 1 && Math.max(...endSteps) / Math.max(1, Math.min(...endSteps)) >= 20);
+  const [xMinData, xMax] = steps.length ? extent(steps) : [1, 1];
+  const [endMin, endMax] = extent(endSteps);
+  const logX = opts.stepScale === 'log' || (opts.stepScale !== 'linear' && endSteps.length > 1 && xMinData >= 1 && endMax / Math.max(1, endMin) >= 20);
   const xDomain: [number, number] = logX ? [10 ** Math.floor(Math.log10(Math.max(1, xMinData))), Math.max(xMax, 10)] : [0, Math.max(xMax, 1)];
   let yDomain: [number, number];
   if (!losses.length) yDomain = log ? [1e-3, 1] : [0, 1];
   else if (log) {
-    const lo = 10 ** Math.floor(Math.log10(Math.min(...losses)));
-    const hi = 10 ** Math.ceil(Math.log10(Math.max(...losses)));
+    const [min, max] = extent(losses);
+    const lo = 10 ** Math.floor(Math.log10(min));
+    const hi = 10 ** Math.ceil(Math.log10(max));
     yDomain = [lo, hi > lo ? hi : lo * 10];
   } else {
-    const lo = Math.min(...losses);
-    const hi = Math.max(...losses);
+    const [lo, hi] = extent(losses);
     const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;
     yDomain = [lo - pad, hi + pad];
   }
