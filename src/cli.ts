@@ -399,9 +399,9 @@ async function cmdSolve(args: string[]): Promise<number> {
   const say = (s: string) => {
     if (!json) process.stdout.write(`${s}\n`);
   };
-  const view: ProgressView = json || values.quiet ? silentProgress : progressView(process.stdout);
+  const view: ProgressView = json || values.quiet ? silentProgress(out) : progressView(process.stdout);
   const interrupt = new Interrupt();
-  interrupt.onInterrupt = (m) => out.write(`\n${m}\n`);
+  interrupt.onInterrupt = (m) => view.note(m);
   const label = choice.label ?? name;
   const options: SolveOptions = { optimizer: choice.optimizer, steps: o.steps, tolerance: o.tolerance, reportEvery: o.reportEvery, dtype, seed: o.seed, backend, signal: interrupt.signal };
   const recorder = new Recorder({ id: 'solve', title: problem.name, problem: problem.name, steps: o.steps, tolerance: o.tolerance, optimum: problem.optimum }, [{ name: label, description: choice.description, note: choice.note }]);
@@ -533,11 +533,18 @@ async function runComparison(
   return recorder.finish({ cancelled: interrupt.interrupted });
 }
 
+/** The runs' notes (skipped runs, L-BFGS steps), which a narrow terminal's table leaves out. */
+function printNotes(records: readonly ProblemRecord[], print: (s: string) => void): void {
+  const notes = [...new Set(records.flatMap((r) => r.runs.flatMap((x) => (x.note ? [`${x.name}: ${x.note}`] : []))))];
+  if (notes.length) print(`\nnotes: ${notes.join('; ')}`);
+}
+
 function printComparison(rec: ProblemRecord, print: (s: string) => void): void {
   print('');
-  print(textTable(summaryTable([rec], { problemColumn: false })));
+  print(textTable(summaryTable([rec], { problemColumn: false }), { width: process.stdout.columns }));
   print('');
   print(rec.winner ? `winner: ${rec.winner} — ${rec.winnerReason}${rec.cancelled ? ' (partial: cancelled)' : ''}` : rec.winnerReason);
+  printNotes([rec], print);
 }
 
 async function cmdCompare(args: string[]): Promise<number> {
@@ -555,9 +562,9 @@ async function cmdCompare(args: string[]): Promise<number> {
   );
   const json = !!values.json;
   const out = json ? process.stderr : process.stdout;
-  const view = json || values.quiet ? silentProgress : progressView(process.stdout);
+  const view = json || values.quiet ? silentProgress(out) : progressView(process.stdout);
   const interrupt = new Interrupt();
-  interrupt.onInterrupt = (m) => out.write(`\n${m}\n`);
+  interrupt.onInterrupt = (m) => view.note(m);
   if (json) for (const e of entries) if (!e.optimizer) process.stdout.write(`${JSON.stringify({ done: true, run: e.plan.name, status: 'skipped', note: e.plan.note })}\n`);
   let sawSummary = false;
   let rec: ProblemRecord;
@@ -609,9 +616,9 @@ async function cmdStart(args: string[]): Promise<number> {
   checkWritable(outDir, { dir: true });
   const workloads = SEED_WORKLOADS.filter((w) => !only || only.includes(w.id));
   const print = (s: string) => process.stdout.write(`${s}\n`);
-  const view = values.quiet ? silentProgress : progressView(process.stdout);
+  const view = values.quiet ? silentProgress(process.stdout) : progressView(process.stdout);
   const interrupt = new Interrupt();
-  interrupt.onInterrupt = (m) => process.stdout.write(`\n${m}\n`);
+  interrupt.onInterrupt = (m) => view.note(m);
   const t0 = performance.now();
   print(`matgrad start: ${START_OPTIMIZERS.join(', ')} on ${workloads.length} seed problem${workloads.length > 1 ? 's' : ''}${quick ? ' (quick)' : ''}\n`);
   const records: ProblemRecord[] = [];
@@ -646,11 +653,10 @@ async function cmdStart(args: string[]): Promise<number> {
     interrupt.dispose();
   }
   const totalMs = performance.now() - t0;
-  print(textTable(summaryTable(records)));
+  print(textTable(summaryTable(records), { width: process.stdout.columns }));
   print('');
   for (const rec of records) print(`${rec.problem}: ${rec.winner ? `${rec.winner} wins — ${rec.winnerReason}` : rec.winnerReason}${rec.cancelled ? ' (cancelled: partial)' : ''}`);
-  const notes = [...new Set(records.flatMap((r) => r.runs.flatMap((x) => (x.note ? [`${x.name}: ${x.note}`] : []))))];
-  if (notes.length) print(`\nnotes: ${notes.join('; ')}`);
+  printNotes(records, print);
   if (records.length) {
     const files = await writeReport(outDir, records, {
       title: 'matgrad: sgd vs momentum vs adam vs L-BFGS on the seed problems',

@@ -228,5 +228,7 @@ export function summaryTable(records: readonly ProblemRecord[], opts: { problemC
     });
   }
   const align = headers.map((h) => (['optimizer', 'problem', 'status', 'key metric', 'note', 'winner'].includes(h) ? 'left' : 'right') as 'left' | 'right');
-  return { headers, rows, align, winnerRows };
+  // on a narrow terminal: the winner and the notes are also printed under the table
+  const optional = ['time to tol', 'winner', 'note', 'steps to tol', 'time', 'key metric'];
+  return { headers, rows, align, optional, winnerRows };
 }
