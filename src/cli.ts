@@ -18,7 +18,7 @@ import { num, ms, textTable } from './report/format.js';
 import { OPTIMIZER_NAMES, pickOptimizer } from './report/optimizers.js';
 import { svgToPng } from './report/plot.js';
 import { type ProgressView, progressView, silentProgress } from './report/progress.js';
-import { type ProblemRecord, Recorder, type RunPlan, summaryTable } from './report/record.js';
+import { initialLoss, type ProblemRecord, Recorder, type RunPlan, summaryTable } from './report/record.js';
 import { KEY_METRICS, SEED_WORKLOADS, START_OPTIMIZERS } from './report/seeds.js';
 import { checkWritable, problemChartSvg, writeOutput, writeReport } from './report/write.js';
 import type { CompareEvent, SolveEvent, SolveOptions, SolveResult } from './solve.js';
@@ -404,7 +404,11 @@ async function cmdSolve(args: string[]): Promise<number> {
   interrupt.onInterrupt = (m) => view.note(m);
   const label = choice.label ?? name;
   const options: SolveOptions = { optimizer: choice.optimizer, steps: o.steps, tolerance: o.tolerance, reportEvery: o.reportEvery, dtype, seed: o.seed, backend, signal: interrupt.signal };
-  const recorder = new Recorder({ id: 'solve', title: problem.name, problem: problem.name, steps: o.steps, tolerance: o.tolerance, optimum: problem.optimum }, [{ name: label, description: choice.description, note: choice.note }]);
+  const recorder = new Recorder(
+    { id: 'solve', title: problem.name, problem: problem.name, steps: o.steps, tolerance: o.tolerance, optimum: problem.optimum },
+    [{ name: label, description: choice.description, note: choice.note }],
+    { initialLoss: plot ? initialLoss(problem, { dtype, seed: o.seed }) : undefined },
+  );
   view.begin(`solve: ${problem.name} with ${choice.description} — at most ${o.steps} steps${o.tolerance !== undefined ? `, tolerance ${num(o.tolerance)}` : ''} (${backend === 'cpu' ? 'cpu' : 'webgpu'}, ${dtype ?? 'float64'})`, [{ name: label, total: o.steps }]);
   let last: SolveEvent | null = null;
   recorder.start();
@@ -506,7 +510,7 @@ async function runComparison(
   const recorder = new Recorder(
     { id: meta.id, title: meta.title, problem: problem.name, spec: meta.spec, steps: meta.steps, tolerance: meta.tolerance, optimum: problem.optimum, keyMetric: meta.keyMetric },
     entries.map((e) => e.plan),
-    { checkTolerance: meta.gapTolerance },
+    { checkTolerance: meta.gapTolerance, initialLoss: initialLoss(problem, { dtype: options.dtype, seed: options.seed }) },
   );
   const runnable = entries.filter((e) => e.optimizer);
   view.begin(
