@@ -155,6 +155,7 @@ describe('report', () => {
     view.update({ run: 'adam', step: 100, loss: 1e-9, elapsedMs: 6, status: 'converged' });
     view.end();
     const screen = tty.chunks.join('');
+    // eslint-disable-next-line no-control-regex
     expect(screen).toMatch(/\x1b\[\d+A/); // cursor up over the block
     expect(screen).toContain('█');
     expect(screen).toContain('✓ converged');
