@@ -1,10 +1,11 @@
-// `npm run bench [-- --json] [--only a,b] [--runs N] [--no-webgpu] [--no-tfjs]`: matgrad against references, measured in one run.
+// `npm run bench [-- --json] [--only a,b] [--runs N] [--no-webgpu] [--no-tfjs] [--help]`: matgrad against references, measured in one run.
 // Prints one JSON object per line with --json ({name, impl, dtype, ms, result, ...}), else a Markdown table.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { run as referenceAdam } from './reference_adam.js';
 import { webgpuBackend } from '../src/backends/webgpu/index.js';
 import { GPU_JOBS } from './gpu-jobs.js';
@@ -20,22 +21,52 @@ interface Row {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
+const USAGE = `Usage: npm run bench -- [options]   (or: matgrad bench [options], from a source checkout)
+
+Runs every workload with matgrad and its references (the hand-fused reference, PyTorch when
+importable, tfjs, WebGPU when an adapter is found) and prints a Markdown table.
+  --json                 one JSON object per line ({name, impl, dtype, ms, result}) instead of the table
+  --only <list>          only these workloads (comma-separated): ${WORKLOADS.map((w) => w.name).join(', ')}
+  --runs <n>             best of n runs (default 5)
+  --no-webgpu            skip the WebGPU rows
+  --no-tfjs              skip the tfjs rows
+  -h, --help             this help`;
+const usage = (message: string): never => {
+  process.stderr.write(`bench: ${message}\nRun with --help for the options.\n`);
+  process.exit(2);
 };
-const json = args.includes('--json');
-const only = flag('--only')?.split(',');
-const maxRuns = Number(flag('--runs') ?? 5);
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        json: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        runs: { type: 'string', default: '5' },
+        'no-webgpu': { type: 'boolean', default: false },
+        'no-tfjs': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    return usage((e as Error).message);
+  }
+}
+const opts = parseOptions();
+if (opts.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const { json, 'no-webgpu': noWebgpu, 'no-tfjs': noTfjs } = opts;
+const only = opts.only?.split(',').map((s) => s.trim());
+const maxRuns = Number(opts.runs);
+if (!Number.isInteger(maxRuns) || maxRuns < 1) usage(`--runs expects a positive integer, got '${opts.runs}'`);
 const selected = WORKLOADS.filter((w) => !only || only.includes(w.name));
 if (only) {
   const unknown = only.filter((n) => !WORKLOADS.some((w) => w.name === n));
   if (unknown.length) {
-    console.error(
-      `unknown workload(s): ${unknown.join(', ')}; known: ${WORKLOADS.map((w) => w.name).join(', ')}`,
-    );
-    process.exit(2);
+    usage(`unknown workload(s): ${unknown.join(', ')}; known: ${WORKLOADS.map((w) => w.name).join(', ')}`);
   }
 }
 
@@ -92,7 +123,7 @@ function sharedReference(): Map<string, { ms: number; result: number }> {
   return out;
 }
 
-const gpu = args.includes('--no-webgpu') ? null : await webgpuBackend();
+const gpu = noWebgpu ? null : await webgpuBackend();
 
 /**
  * The workload on WebGPU (float32): best of 3, timed = run(steps) + reading the loss back. Long
@@ -122,7 +153,7 @@ async function webgpuRow(name: string): Promise<void> {
 const TFJS_WORKLOADS = new Set(['inverse4-momentum-10k', 'inverse4-adam-10k', 'inverse8-batch10k-adam-1000', 'svd-gd-16x12-adam-5k']);
 /** tfjs (CPU backend, float32) where it can express the workload (it has no eigh/svd), in its own process. */
 function tfjsRow(name: string): void {
-  if (!TFJS_WORKLOADS.has(name) || args.includes('--no-tfjs')) return;
+  if (!TFJS_WORKLOADS.has(name) || noTfjs) return;
   const tsx = path.resolve(here, '../node_modules/.bin/tsx');
   const runs = name.startsWith('inverse8-batch') || name.startsWith('svd-gd') ? '1' : '3';
   const res = spawnSync(tsx, [path.join(here, 'tfjs.ts'), name, '--runs', runs], { encoding: 'utf8' });

@@ -2,7 +2,7 @@
 // The matgrad command line: `matgrad solve|compare|bench|schema|start`. Arguments are parsed with Node's
 // util.parseArgs only. Exit codes: 0 done, 1 runtime error, 2 usage or spec error, 130 interrupted.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,9 +19,9 @@ import { num, ms, textTable } from './report/format.js';
 import { OPTIMIZER_NAMES, pickOptimizer } from './report/optimizers.js';
 import { svgToPng } from './report/plot.js';
 import { type ProgressView, progressView, silentProgress } from './report/progress.js';
-import { type ProblemRecord, Recorder, type RunPlan, summaryTable } from './report/record.js';
+import { initialLoss, type ProblemRecord, Recorder, type RunPlan, summaryTable } from './report/record.js';
 import { KEY_METRICS, SEED_WORKLOADS, START_OPTIMIZERS } from './report/seeds.js';
-import { problemChartSvg, writeReport } from './report/write.js';
+import { checkWritable, problemChartSvg, writeOutput, writeReport } from './report/write.js';
 import type { CompareEvent, SolveEvent, SolveOptions, SolveResult } from './solve.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -107,14 +107,10 @@ Options:
 
 L-BFGS takes no parameter constraints: it is skipped (with a note) on Stiefel/sphere problems.
 Ctrl-C stops every run cleanly, prints the partial table and exits 130.`,
-  bench: `Usage: matgrad bench [--json] [--only name,name] [--runs n]
+  bench: `Usage: matgrad bench [options]
 
-Runs the benchmarks (bench/run.ts, from a source checkout) and prints a Markdown table of every
-workload and implementation (matgrad, the hand-fused reference, PyTorch when importable).
-  --json                 one JSON object per line instead of the table
-  --only <list>          only these workloads
-  --runs <n>             best of n runs (default 5)
-Every argument is passed to bench/run.ts.`,
+Runs the benchmarks (bench/run.ts, from a source checkout: there, 'matgrad bench --help' lists the
+options: --json, --only, --runs, ...) and prints a Markdown table of every workload and implementation.`,
   schema: `Usage: matgrad schema [--out file]
 
 Prints the JSON Schema of problem specs (generated from the zod schemas), for editors:
@@ -299,7 +295,6 @@ function loadSpec(file: string, dtype: string | undefined): Loaded {
   }
   if (!spec || typeof spec !== 'object' || Array.isArray(spec)) throw new UsageError(`${file}: a spec is a JSON object with a "kind" (see 'matgrad schema')`);
   const s = { ...(spec as Record<string, unknown>) };
-  delete s.$schema; // editors' schema link
   if (dtype !== undefined) s.dtype = dtype;
   const baseDir = file === '-' ? process.cwd() : path.dirname(path.resolve(file));
   try {
@@ -354,9 +349,17 @@ function eventJson(e: object): string {
   return JSON.stringify(out);
 }
 
-/** Writes a chart: PNG for .png, else SVG. */
+/** --plot's file: .svg or .png, in a writable directory (checked before the run, not after it). */
+function chartFile(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  if (!/\.(svg|png)$/i.test(file)) throw new UsageError(`--plot writes .svg or .png files, got '${file}'`, `Example: --plot loss.svg (or loss.png).`);
+  checkWritable(file);
+  return file;
+}
+
+/** Writes a chart: PNG for .png, SVG for .svg. */
 async function writeChart(file: string, svg: string): Promise<void> {
-  writeFileSync(file, /\.png$/i.test(file) ? await svgToPng(svg) : svg);
+  writeOutput(file, /\.png$/i.test(file) ? await svgToPng(svg) : svg);
 }
 
 function formatMatrix(t: mg.Tensor): string {
@@ -379,6 +382,7 @@ async function cmdSolve(args: string[]): Promise<number> {
   const backend = await resolveBackend(values.backend as string | undefined);
   // WebGPU computes in float32 (WGSL has no f64): the spec's constants follow unless --dtype says otherwise
   const dtype = checkDtype(values.dtype as string | undefined) ?? (backend === 'cpu' ? undefined : 'float32');
+  const plot = chartFile(values.plot as string | undefined);
   const { problem } = loadSpec(positionals[0], dtype);
   const o = runOptions(values, problem);
   const name = (values.optimizer as string | undefined) ?? 'default';
@@ -394,12 +398,16 @@ async function cmdSolve(args: string[]): Promise<number> {
   const say = (s: string) => {
     if (!json) process.stdout.write(`${s}\n`);
   };
-  const view: ProgressView = json || values.quiet ? silentProgress : progressView(process.stdout);
+  const view: ProgressView = json || values.quiet ? silentProgress(out) : progressView(process.stdout);
   const interrupt = new Interrupt();
-  interrupt.onInterrupt = (m) => out.write(`\n${m}\n`);
+  interrupt.onInterrupt = (m) => view.note(m);
   const label = choice.label ?? name;
   const options: SolveOptions = { optimizer: choice.optimizer, steps: o.steps, tolerance: o.tolerance, reportEvery: o.reportEvery, dtype, seed: o.seed, backend, signal: interrupt.signal };
-  const recorder = new Recorder({ id: 'solve', title: problem.name, problem: problem.name, steps: o.steps, tolerance: o.tolerance, optimum: problem.optimum }, [{ name: label, description: choice.description, note: choice.note }]);
+  const recorder = new Recorder(
+    { id: 'solve', title: problem.name, problem: problem.name, steps: o.steps, tolerance: o.tolerance, optimum: problem.optimum },
+    [{ name: label, description: choice.description, note: choice.note }],
+    { initialLoss: plot ? initialLoss(problem, { dtype, seed: o.seed }) : undefined },
+  );
   view.begin(`solve: ${problem.name} with ${choice.description} — at most ${o.steps} steps${o.tolerance !== undefined ? `, tolerance ${num(o.tolerance)}` : ''} (${backend === 'cpu' ? 'cpu' : 'webgpu'}, ${dtype ?? 'float64'})`, [{ name: label, total: o.steps }]);
   let last: SolveEvent | null = null;
   recorder.start();
@@ -440,9 +448,9 @@ async function cmdSolve(args: string[]): Promise<number> {
       say(size <= 64 ? `${k} (${t.shape.join('×') || 'scalar'}) =\n${formatMatrix(t)}` : `${k}: ${t.shape.join('×')} (use --json for the values)`);
     }
   }
-  if (values.plot) {
-    await writeChart(values.plot as string, await problemChartSvg({ ...rec, title: `${problem.name} — ${choice.description}` }));
-    out.write(`wrote ${values.plot}\n`);
+  if (plot) {
+    await writeChart(plot, await problemChartSvg({ ...rec, title: `${problem.name} — ${choice.description}` }));
+    out.write(`wrote ${plot}\n`);
   }
   if (result && !json) say(`status: ${result.status}  step: ${result.step}  loss: ${num(result.loss, 4)}  time: ${ms(result.elapsedMs)}`);
   return interrupt.interrupted ? 130 : 0;
@@ -501,7 +509,7 @@ async function runComparison(
   const recorder = new Recorder(
     { id: meta.id, title: meta.title, problem: problem.name, spec: meta.spec, steps: meta.steps, tolerance: meta.tolerance, optimum: problem.optimum, keyMetric: meta.keyMetric },
     entries.map((e) => e.plan),
-    { checkTolerance: meta.gapTolerance },
+    { checkTolerance: meta.gapTolerance, initialLoss: initialLoss(problem, { dtype: options.dtype, seed: options.seed }) },
   );
   const runnable = entries.filter((e) => e.optimizer);
   view.begin(
@@ -528,11 +536,18 @@ async function runComparison(
   return recorder.finish({ cancelled: interrupt.interrupted });
 }
 
+/** The runs' notes (skipped runs, L-BFGS steps), which a narrow terminal's table leaves out. */
+function printNotes(records: readonly ProblemRecord[], print: (s: string) => void): void {
+  const notes = [...new Set(records.flatMap((r) => r.runs.flatMap((x) => (x.note ? [`${x.name}: ${x.note}`] : []))))];
+  if (notes.length) print(`\nnotes: ${notes.join('; ')}`);
+}
+
 function printComparison(rec: ProblemRecord, print: (s: string) => void): void {
   print('');
-  print(textTable(summaryTable([rec], { problemColumn: false })));
+  print(textTable(summaryTable([rec], { problemColumn: false }), { width: process.stdout.columns }));
   print('');
   print(rec.winner ? `winner: ${rec.winner} — ${rec.winnerReason}${rec.cancelled ? ' (partial: cancelled)' : ''}` : rec.winnerReason);
+  printNotes([rec], print);
 }
 
 async function cmdCompare(args: string[]): Promise<number> {
@@ -541,6 +556,8 @@ async function cmdCompare(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `compare takes one spec file, got ${positionals.length}` : 'compare needs a spec file', `Usage: matgrad compare <spec.json> --optimizers sgd,adam; see 'matgrad compare --help'.`);
   const backend = await resolveBackend(values.backend as string | undefined);
   const dtype = checkDtype(values.dtype as string | undefined) ?? (backend === 'cpu' ? undefined : 'float32');
+  const plot = chartFile(values.plot as string | undefined);
+  if (values.report) checkWritable(values.report as string, { dir: true });
   const { problem, spec } = loadSpec(positionals[0], dtype);
   const o = runOptions(values, problem);
   const entries = compareEntries((values.optimizers as string | undefined) ?? START_OPTIMIZERS.join(','), problem, o).map((e) =>
@@ -548,9 +565,9 @@ async function cmdCompare(args: string[]): Promise<number> {
   );
   const json = !!values.json;
   const out = json ? process.stderr : process.stdout;
-  const view = json || values.quiet ? silentProgress : progressView(process.stdout);
+  const view = json || values.quiet ? silentProgress(out) : progressView(process.stdout);
   const interrupt = new Interrupt();
-  interrupt.onInterrupt = (m) => out.write(`\n${m}\n`);
+  interrupt.onInterrupt = (m) => view.note(m);
   if (json) for (const e of entries) if (!e.optimizer) process.stdout.write(`${JSON.stringify({ done: true, run: e.plan.name, status: 'skipped', note: e.plan.note })}\n`);
   let sawSummary = false;
   let rec: ProblemRecord;
@@ -575,9 +592,9 @@ async function cmdCompare(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ done: true, run: null, summary })}\n`);
   }
   if (!json) printComparison(rec, (s) => process.stdout.write(`${s}\n`));
-  if (values.plot) {
-    await writeChart(values.plot as string, await problemChartSvg(rec));
-    out.write(`wrote ${values.plot}\n`);
+  if (plot) {
+    await writeChart(plot, await problemChartSvg(rec));
+    out.write(`wrote ${plot}\n`);
   }
   if (values.report) {
     const files = await writeReport(values.report as string, [{ ...rec, id: 'loss-curves' }], { title: `matgrad compare: ${problem.name}`, subtitle: `${positionals[0]} · ${timestamp()}` });
@@ -599,11 +616,12 @@ async function cmdStart(args: string[]): Promise<number> {
     if (unknown.length) throw new UsageError(`unknown workload '${unknown[0]}'`, `Workloads: ${SEED_WORKLOADS.map((w) => w.id).join(', ')}.`);
   }
   const outDir = (values.out as string | undefined) ?? 'report';
+  checkWritable(outDir, { dir: true });
   const workloads = SEED_WORKLOADS.filter((w) => !only || only.includes(w.id));
   const print = (s: string) => process.stdout.write(`${s}\n`);
-  const view = values.quiet ? silentProgress : progressView(process.stdout);
+  const view = values.quiet ? silentProgress(process.stdout) : progressView(process.stdout);
   const interrupt = new Interrupt();
-  interrupt.onInterrupt = (m) => process.stdout.write(`\n${m}\n`);
+  interrupt.onInterrupt = (m) => view.note(m);
   const t0 = performance.now();
   print(`matgrad start: ${START_OPTIMIZERS.join(', ')} on ${workloads.length} seed problem${workloads.length > 1 ? 's' : ''}${quick ? ' (quick)' : ''}\n`);
   const records: ProblemRecord[] = [];
@@ -638,11 +656,10 @@ async function cmdStart(args: string[]): Promise<number> {
     interrupt.dispose();
   }
   const totalMs = performance.now() - t0;
-  print(textTable(summaryTable(records)));
+  print(textTable(summaryTable(records), { width: process.stdout.columns }));
   print('');
   for (const rec of records) print(`${rec.problem}: ${rec.winner ? `${rec.winner} wins — ${rec.winnerReason}` : rec.winnerReason}${rec.cancelled ? ' (cancelled: partial)' : ''}`);
-  const notes = [...new Set(records.flatMap((r) => r.runs.flatMap((x) => (x.note ? [`${x.name}: ${x.note}`] : []))))];
-  if (notes.length) print(`\nnotes: ${notes.join('; ')}`);
+  printNotes(records, print);
   if (records.length) {
     const files = await writeReport(outDir, records, {
       title: 'matgrad: sgd vs momentum vs adam vs L-BFGS on the seed problems',
@@ -665,16 +682,19 @@ function cmdSchema(args: string[]): number {
   if (positionals.length) throw new UsageError(`schema takes no arguments, got '${positionals[0]}'`, `Run 'matgrad schema --help'.`);
   const text = `${JSON.stringify(mg.specSchema(), null, 2)}\n`;
   if (values.out) {
-    writeFileSync(values.out as string, text);
+    writeOutput(values.out as string, text);
     process.stderr.write(`wrote ${values.out}\n`);
   } else process.stdout.write(text);
   return 0;
 }
 
 function cmdBench(args: string[]): Promise<number> | number {
-  if (args.includes('--help') || args.includes('-h')) return help('bench');
   const script = path.join(ROOT, 'bench', 'run.ts');
-  if (!existsSync(script)) throw new MatgradError(`bench needs a source checkout of matgrad (${script} not found)`);
+  // bench/run.ts parses its own options (and --help); without a checkout only this help remains
+  if (!existsSync(script)) {
+    if (args.includes('--help') || args.includes('-h')) return help('bench');
+    throw new MatgradError(`bench needs a source checkout of matgrad (${script} not found)`);
+  }
   let loader: string;
   try {
     loader = import.meta.resolve('tsx');

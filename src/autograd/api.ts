@@ -9,6 +9,7 @@ import { type Attrs, isConst, makeNode } from './node.js';
 import { OPS, type OpName } from './ops.js';
 import { fmt, normalizeAxes } from './shape.js';
 import { scalar, Tensor, type TensorLike } from './tensor.js';
+import { named, userOp } from './userop.js';
 
 /**
  * Applies an op: checks shapes and dtypes (errors name the op), builds the graph node, and evaluates
@@ -67,13 +68,13 @@ interface Unary {
   (x: AnyTensor): AnyTensor;
 }
 const binary = (op: OpName, complex?: (a: AnyLike, b: AnyLike) => ComplexTensor): Binary =>
-  ((a: AnyLike, b: AnyLike) => {
+  named(op, (a: AnyLike, b: AnyLike) => {
     if (!anyComplex([a, b])) return one(op, lift(op, [a as TensorLike, b as TensorLike]));
     if (!complex) throw C.notForComplex(op, [a, b]);
     return complex(a, b);
   }) as Binary;
 const unary = (op: OpName, complex?: (z: ComplexTensor) => ComplexTensor): Unary =>
-  ((x: AnyTensor) => (complex && x instanceof ComplexTensor ? complex(x) : one(op, [need(op, x)]))) as Unary;
+  named(op, (x: AnyTensor) => (complex && x instanceof ComplexTensor ? complex(x) : one(op, [need(op, x)]))) as Unary;
 
 export const add = binary('add', C.add);
 export const sub = binary('sub', C.sub);
@@ -93,8 +94,9 @@ export function where(cond: TensorLike, a: ComplexTensor, b: AnyLike): ComplexTe
 export function where(cond: TensorLike, a: AnyLike, b: ComplexTensor): ComplexTensor;
 export function where(cond: TensorLike, a: AnyLike, b: AnyLike): AnyTensor;
 export function where(cond: TensorLike, a: AnyLike, b: AnyLike): AnyTensor {
-  if (anyComplex([a, b])) return C.where(cond, a, b);
-  return one('where', lift('where', [cond, a as TensorLike, b as TensorLike]));
+  return userOp('where', [cond, a, b], () =>
+    anyComplex([a, b]) ? C.where(cond, a, b) : one('where', lift('where', [cond, a as TensorLike, b as TensorLike])),
+  );
 }
 
 export const neg = unary('neg', C.neg);
@@ -106,7 +108,7 @@ export const log = unary('log', C.log);
 export const sqrt = unary('sqrt', C.sqrt);
 /** |x|; for a complex tensor the (real) modulus. */
 export function abs(x: AnyTensor): Tensor {
-  return x instanceof ComplexTensor ? C.abs(x) : one('abs', [need('abs', x)]);
+  return userOp('abs', [x], () => (x instanceof ComplexTensor ? C.abs(x) : one('abs', [need('abs', x)])));
 }
 export const sign = unary('sign');
 export const square = unary('square', C.square);
@@ -118,20 +120,24 @@ export function pow(x: Tensor, exponent: number): Tensor;
 export function pow(x: ComplexTensor, exponent: number): ComplexTensor;
 export function pow(x: AnyTensor, exponent: number): AnyTensor {
   if (typeof exponent !== 'number') throw new MatgradError('pow: the exponent must be a number');
-  return x instanceof ComplexTensor ? C.pow(x, exponent) : one('pow', [need('pow', x)], { exponent });
+  return userOp('pow', [x], () => (x instanceof ComplexTensor ? C.pow(x, exponent) : one('pow', [need('pow', x)], { exponent })));
 }
 export function cast(x: Tensor, dtype: DType): Tensor;
 export function cast(x: ComplexTensor, dtype: ComplexDType): ComplexTensor;
 export function cast(x: AnyTensor, dtype: DType | ComplexDType): AnyTensor {
-  if (x instanceof ComplexTensor) return C.cast(x, dtype as ComplexDType);
-  if (!isDType(dtype)) throw new MatgradDTypeError(`cast: unknown dtype ${describe(dtype)}; use 'float64' or 'float32'`);
-  return need('cast', x).dtype === dtype ? x : one('cast', [x], { dtype });
+  return userOp('cast', [x], () => {
+    if (x instanceof ComplexTensor) return C.cast(x, dtype as ComplexDType);
+    if (!isDType(dtype)) throw new MatgradDTypeError(`cast: unknown dtype ${describe(dtype)}; use 'float64' or 'float32'`);
+    return need('cast', x).dtype === dtype ? x : one('cast', [x], { dtype });
+  });
 }
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor;
 export function broadcastTo(x: ComplexTensor, shape: readonly number[]): ComplexTensor;
 export function broadcastTo(x: AnyTensor, shape: readonly number[]): AnyTensor {
-  intList('broadcastTo', 'shape', shape);
-  return x instanceof ComplexTensor ? C.broadcastTo(x, shape) : one('broadcastTo', [need('broadcastTo', x)], { shape: [...shape] });
+  return userOp('broadcastTo', [x], () => {
+    intList('broadcastTo', 'shape', shape);
+    return x instanceof ComplexTensor ? C.broadcastTo(x, shape) : one('broadcastTo', [need('broadcastTo', x)], { shape: [...shape] });
+  });
 }
 
 interface Reduce {
@@ -141,9 +147,11 @@ interface Reduce {
 }
 function reduce(op: 'sum' | 'mean' | 'max', complex?: typeof C.sum): Reduce {
   return ((x: AnyTensor, axis?: number | readonly number[], keepdims = false) =>
-    complex && x instanceof ComplexTensor
-      ? complex(x, axis, keepdims)
-      : one(op, [need(op, x)], { axes: normalizeAxes(op, axis, x.shape.length), keepdims })) as Reduce;
+    userOp(op, [x], () =>
+      complex && x instanceof ComplexTensor
+        ? complex(x, axis, keepdims)
+        : one(op, [need(op, x)], { axes: normalizeAxes(op, axis, x.shape.length), keepdims }),
+    )) as Reduce;
 }
 export const sum = reduce('sum', C.sum);
 export const mean = reduce('mean', C.mean);
@@ -153,51 +161,63 @@ export const max = reduce('max');
 export function reshape(x: Tensor, shape: readonly number[]): Tensor;
 export function reshape(x: ComplexTensor, shape: readonly number[]): ComplexTensor;
 export function reshape(x: AnyTensor, shape: readonly number[]): AnyTensor {
-  intList('reshape', 'shape', shape);
-  if (x instanceof ComplexTensor) return C.reshape(x, shape);
-  need('reshape', x);
-  const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
-  const target = shape.map((d) => (d === -1 ? x.size / known : d));
-  if (shape.filter((d) => d === -1).length > 1 || !target.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new MatgradShapeError(`reshape: cannot reshape ${fmt(x.shape)} to ${fmt(shape)}`);
-  }
-  return target.length === x.shape.length && target.every((d, i) => d === x.shape[i])
-    ? x
-    : one('reshape', [x], { shape: target });
+  return userOp('reshape', [x], () => {
+    intList('reshape', 'shape', shape);
+    if (x instanceof ComplexTensor) return C.reshape(x, shape);
+    need('reshape', x);
+    const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
+    const target = shape.map((d) => (d === -1 ? x.size / known : d));
+    if (shape.filter((d) => d === -1).length > 1 || !target.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new MatgradShapeError(`reshape: cannot reshape ${fmt(x.shape)} to ${fmt(shape)}`);
+    }
+    return target.length === x.shape.length && target.every((d, i) => d === x.shape[i]) ? x : one('reshape', [x], { shape: target });
+  });
 }
 
 /** `size[i] = -1` takes the rest of axis i, like tfjs. */
 export function slice(x: Tensor, begin: readonly number[], size: readonly number[]): Tensor;
 export function slice(x: ComplexTensor, begin: readonly number[], size: readonly number[]): ComplexTensor;
 export function slice(x: AnyTensor, begin: readonly number[], size: readonly number[]): AnyTensor {
-  if (!(x instanceof ComplexTensor)) need('slice', x);
-  intList('slice', 'begin', begin);
-  const s = intList('slice', 'size', size).map((d, i) => (d === -1 ? x.shape[i] - begin[i] : d));
-  if (x instanceof ComplexTensor) return C.slice(x, begin, s);
-  return one('slice', [x], { begin: [...begin], size: s });
+  return userOp('slice', [x], () => {
+    if (!(x instanceof ComplexTensor)) need('slice', x);
+    intList('slice', 'begin', begin);
+    const s = intList('slice', 'size', size).map((d, i) => (d === -1 ? x.shape[i] - begin[i] : d));
+    if (x instanceof ComplexTensor) return C.slice(x, begin, s);
+    return one('slice', [x], { begin: [...begin], size: s });
+  });
 }
 export const pad = (x: Tensor, begin: readonly number[], shape: readonly number[]): Tensor =>
-  one('pad', [need('pad', x)], { begin: intList('pad', 'begin', begin), shape: intList('pad', 'shape', shape) });
+  userOp('pad', [x], () =>
+    one('pad', [need('pad', x)], { begin: intList('pad', 'begin', begin), shape: intList('pad', 'shape', shape) }),
+  );
 export function concat(xs: readonly Tensor[], axis?: number): Tensor;
 export function concat(xs: readonly AnyTensor[], axis?: number): AnyTensor;
 export function concat(xs: readonly AnyTensor[], axis = 0): AnyTensor {
   if (!Array.isArray(xs)) throw new MatgradError(`concat: expected a list of tensors, got ${describe(xs)}`);
-  if (anyComplex(xs)) return C.concat(xs, axis);
-  return apply(
-    'concat',
-    xs.map((x) => need('concat', x)),
-    { axis },
-  )[0];
+  return userOp('concat', [xs], () =>
+    anyComplex(xs)
+      ? C.concat(xs, axis)
+      : apply(
+          'concat',
+          xs.map((x) => need('concat', x)),
+          { axis },
+        )[0],
+  );
 }
 export function diagEmbed(v: Tensor, rows?: number, cols?: number): Tensor;
 export function diagEmbed(v: ComplexTensor, rows?: number, cols?: number): ComplexTensor;
 export function diagEmbed(v: AnyTensor, rows?: number, cols?: number): AnyTensor {
-  return v instanceof ComplexTensor ? C.diagEmbed(v, rows, cols) : one('diagEmbed', [need('diagEmbed', v)], { rows, cols });
+  return userOp('diagEmbed', [v], () => (v instanceof ComplexTensor ? C.diagEmbed(v, rows, cols) : one('diagEmbed', [need('diagEmbed', v)], { rows, cols })));
 }
-export const outer = (a: Tensor, b: Tensor): Tensor => one('outer', [need('outer', a), need('outer', b)]);
+/** Outer product of the last dims (batch dims broadcast): [..., m] ⊗ [..., n] → [..., m, n]. */
+export const outer = named('outer', (a: Tensor, b: Tensor): Tensor => {
+  if (need('outer', a).rank === 0 || need('outer', b).rank === 0) throw new MatgradShapeError(`outer: both inputs need at least 1 dim, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  return one('outer', [a, b]);
+});
 /** Mean squared error; for complex operands mean |a − b|² (a real scalar). */
-export const mse = (a: AnyLike, b: AnyLike): Tensor =>
-  anyComplex([a, b]) ? C.mse(a, b) : one('mse', lift('mse', [a as TensorLike, b as TensorLike]));
+export const mse = named('mse', (a: AnyLike, b: AnyLike): Tensor =>
+  anyComplex([a, b]) ? C.mse(a, b) : one('mse', lift('mse', [a as TensorLike, b as TensorLike])),
+);
 
 /** matmul with optional transposes of either operand, without materializing them. */
 export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
@@ -209,8 +229,7 @@ export function matmul(a: ComplexTensor, b: AnyTensor): ComplexTensor;
 export function matmul(a: AnyTensor, b: ComplexTensor): ComplexTensor;
 export function matmul(a: AnyTensor, b: AnyTensor): AnyTensor;
 export function matmul(a: AnyTensor, b: AnyTensor): AnyTensor {
-  if (anyComplex([a, b])) return C.matmul(a, b);
-  return realMatmul(need('matmul', a), need('matmul', b));
+  return userOp('matmul', [a, b], () => (anyComplex([a, b]) ? C.matmul(a, b) : realMatmul(need('matmul', a), need('matmul', b))));
 }
 function realMatmul(a: Tensor, b: Tensor): Tensor {
   if (a.rank === 0 || b.rank === 0) {

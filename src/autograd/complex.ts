@@ -11,6 +11,7 @@ import * as F from './api.js';
 import { COMPLEX_DTYPES, type ComplexDType, complexDTypeOf, type DType, type FloatArray, isComplexDType } from './dtype.js';
 import { assertShape, broadcastShapes, fmt, type Shape, sizeOf } from './shape.js';
 import { type NestedArray, random, type RandomOptions, scalar, Tensor, type TensorLike, tensor } from './tensor.js';
+import { userOp } from './userop.js';
 
 export class ComplexTensor {
   private constructor(
@@ -203,7 +204,7 @@ const plus = (x: Tensor | null, y: Tensor | null, zeroLike: Tensor): Tensor => (
 
 /** re + i·im from two real tensors of one dtype (torch.complex); the parts broadcast. */
 export function complex(re: Tensor, im: Tensor): ComplexTensor {
-  return ComplexTensor.fromParts(re, im);
+  return userOp('complex', [re, im], () => ComplexTensor.fromParts(re, im));
 }
 /** The complex tensor stored interleaved in `view` (shape [...S, 2]); torch.view_as_complex. */
 export const viewAsComplex = (view: Tensor): ComplexTensor => ComplexTensor.fromView(view);
@@ -382,7 +383,7 @@ export function adjoint(z: Tensor): Tensor;
 export function adjoint(z: ComplexTensor): ComplexTensor;
 export function adjoint(z: AnyTensor): AnyTensor;
 export function adjoint(z: AnyTensor): AnyTensor {
-  return z instanceof ComplexTensor ? make(F.transpose(z.re), F.neg(F.transpose(z.im))) : F.transpose(z);
+  return userOp('adjoint', [z], () => (z instanceof ComplexTensor ? make(F.transpose(z.re), F.neg(F.transpose(z.im))) : F.transpose(z)));
 }
 export function reshape(z: ComplexTensor, shape: readonly number[]): ComplexTensor {
   return both('reshape', z, (x) => F.reshape(x, shape));

@@ -376,7 +376,14 @@ export const OPS: { readonly [K in OpName]: OpDef } = {
           `${op}: inner dimensions differ: ${fmt(a.shape)}${transA ? 'ᵀ' : ''} @ ${fmt(b.shape)}${transB ? 'ᵀ' : ''}`,
         );
       }
-      const batch = broadcastShapes(op, [a.shape.slice(0, -2), b.shape.slice(0, -2)]);
+      let batch: number[];
+      try {
+        batch = broadcastShapes(op, [a.shape.slice(0, -2), b.shape.slice(0, -2)]);
+      } catch {
+        throw new MatgradShapeError(
+          `${op}: batch dimensions ${fmt(a.shape.slice(0, -2))} and ${fmt(b.shape.slice(0, -2))} cannot be broadcast together: ${fmt(a.shape)} @ ${fmt(b.shape)}`,
+        );
+      }
       return [{ shape: [...batch, m, n], dtype: commonDType(op, [a.dtype, b.dtype]) }];
     },
     vjp: ([g], { inputs: [a, b], attrs: { transA, transB } }) => {

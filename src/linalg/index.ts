@@ -6,6 +6,7 @@ import { broadcastShapes, fmt } from '../autograd/shape.js';
 import { customRoot } from '../autograd/implicit.js';
 import { Tensor } from '../autograd/tensor.js';
 import { MatgradError, MatgradShapeError } from '../errors.js';
+import { userOp } from '../autograd/userop.js';
 
 export { DEGENERACY_RTOL } from './ops.js';
 
@@ -32,7 +33,7 @@ export function eigh(A: AnyTensor): { values: Tensor; vectors: AnyTensor } {
   const [values, vectors] = F.apply('eigh', [need('eigh', A)]);
   return { values, vectors };
 }
-export const eigvalsh = (A: AnyTensor): Tensor => (A instanceof ComplexTensor ? eigh(A).values : F.apply('eigvalsh', [need('eigvalsh', A)])[0]);
+export const eigvalsh = (A: AnyTensor): Tensor => userOp('linalg.eigvalsh', [A], () => (A instanceof ComplexTensor ? eigh(A).values : F.apply('eigvalsh', [need('eigvalsh', A)])[0]));
 
 /** Reduced SVD A = U·diag(S)·Vh, singular values descending (real for complex A too). */
 export function svd(A: Tensor): { U: Tensor; S: Tensor; Vh: Tensor };
@@ -45,25 +46,27 @@ export function svd(A: AnyTensor): { U: AnyTensor; S: Tensor; Vh: AnyTensor } {
   const [U, S, Vh] = F.apply('svd', [need('svd', A)]);
   return { U, S, Vh };
 }
-export const svdvals = (A: AnyTensor): Tensor => (A instanceof ComplexTensor ? svd(A).S : F.apply('svdvals', [need('svdvals', A)])[0]);
+export const svdvals = (A: AnyTensor): Tensor => userOp('linalg.svdvals', [A], () => (A instanceof ComplexTensor ? svd(A).S : F.apply('svdvals', [need('svdvals', A)])[0]));
 
 /** Solves A·X = B (LU with partial pivoting); B may be a vector [..., n]; batch dims broadcast; complex A or B: complex X. */
 export function solve(A: Tensor, B: Tensor): Tensor;
 export function solve(A: AnyTensor, B: AnyTensor): ComplexTensor;
 export function solve(A: AnyTensor, B: AnyTensor): AnyTensor {
-  if (A instanceof ComplexTensor || B instanceof ComplexTensor) return complexSolve(A, B);
-  need('solve', A);
-  need('solve', B);
-  if (A.rank < 2) throw new MatgradShapeError(`linalg.solve: A must be a (batch of) matrices, got ${fmt(A.shape)}`);
-  const vector = B.rank === A.rank - 1 || B.rank === 1;
-  const B2 = vector ? F.reshape(B, [...B.shape, 1]) : B;
-  const batch = broadcastShapes('linalg.solve', [A.shape.slice(0, -2), B2.shape.slice(0, -2)]);
-  const Ab = F.broadcastTo(A, [...batch, ...A.shape.slice(-2)]);
-  const Bb = F.broadcastTo(B2, [...batch, ...B2.shape.slice(-2)]);
-  const lazy = F.apply('solve', [Ab, Bb])[0];
-  // broadcastTo does not fold: evaluate now on concrete inputs, so a singular A throws at this call
-  const X = A.isConcrete && B.isConcrete ? F.materialize(lazy) : lazy;
-  return vector ? F.reshape(X, X.shape.slice(0, -1)) : X;
+  return userOp('linalg.solve', [A, B], () => {
+    if (A instanceof ComplexTensor || B instanceof ComplexTensor) return complexSolve(A, B);
+    need('solve', A);
+    need('solve', B);
+    if (A.rank < 2) throw new MatgradShapeError(`linalg.solve: A must be a (batch of) matrices, got ${fmt(A.shape)}`);
+    const vector = B.rank === A.rank - 1 || B.rank === 1;
+    const B2 = vector ? F.reshape(B, [...B.shape, 1]) : B;
+    const batch = broadcastShapes('linalg.solve', [A.shape.slice(0, -2), B2.shape.slice(0, -2)]);
+    const Ab = F.broadcastTo(A, [...batch, ...A.shape.slice(-2)]);
+    const Bb = F.broadcastTo(B2, [...batch, ...B2.shape.slice(-2)]);
+    const lazy = F.apply('solve', [Ab, Bb])[0];
+    // broadcastTo does not fold: evaluate now on concrete inputs, so a singular A throws at this call
+    const X = A.isConcrete && B.isConcrete ? F.materialize(lazy) : lazy;
+    return vector ? F.reshape(X, X.shape.slice(0, -1)) : X;
+  });
 }
 function complexSolve(A0: AnyTensor, B0: AnyTensor): ComplexTensor {
   const [A, B] = [A0, B0].map((x) => (x instanceof ComplexTensor ? x : C.complex(need('solve', x), F.mul(x, 0))));
@@ -82,13 +85,13 @@ export function inv(A: Tensor): Tensor;
 export function inv(A: ComplexTensor): ComplexTensor;
 export function inv(A: AnyTensor): AnyTensor;
 export function inv(A: AnyTensor): AnyTensor {
-  return A instanceof ComplexTensor ? complexOut(F.apply('complexInv', [view(A)])[0]) : F.apply('inv', [need('inv', A)])[0];
+  return userOp('linalg.inv', [A], () => A instanceof ComplexTensor ? complexOut(F.apply('complexInv', [view(A)])[0]) : F.apply('inv', [need('inv', A)])[0]);
 }
 /** Lower Cholesky factor L (A = L·Lᵀ, or L·Lᴴ with a real positive diagonal), reading the lower triangle. */
 export function cholesky(A: Tensor): Tensor;
 export function cholesky(A: ComplexTensor): ComplexTensor;
 export function cholesky(A: AnyTensor): AnyTensor {
-  return A instanceof ComplexTensor ? complexOut(F.apply('complexCholesky', [view(A)])[0]) : F.apply('cholesky', [need('cholesky', A)])[0];
+  return userOp('linalg.cholesky', [A], () => A instanceof ComplexTensor ? complexOut(F.apply('complexCholesky', [view(A)])[0]) : F.apply('cholesky', [need('cholesky', A)])[0]);
 }
 /** Reduced Householder QR, diag(R) real and ≥ 0. */
 export function qr(A: Tensor): { Q: Tensor; R: Tensor };
@@ -104,7 +107,7 @@ export function qr(A: AnyTensor): { Q: AnyTensor; R: AnyTensor } {
 export function det(A: Tensor): Tensor;
 export function det(A: ComplexTensor): ComplexTensor;
 export function det(A: AnyTensor): AnyTensor {
-  return A instanceof ComplexTensor ? complexOut(F.apply('complexDet', [view(A)])[0]) : F.apply('det', [need('det', A)])[0];
+  return userOp('linalg.det', [A], () => A instanceof ComplexTensor ? complexOut(F.apply('complexDet', [view(A)])[0]) : F.apply('det', [need('det', A)])[0]);
 }
 /** sign·exp(logabsdet) = det A; for complex A the sign is complex (det/|det|). */
 export function slogdet(A: Tensor): { sign: Tensor; logabsdet: Tensor };
@@ -135,7 +138,7 @@ export function eig(A: AnyTensor): { values: AnyTensor; vectors: AnyTensor } {
 }
 /** Eigenvalues, complex and sorted by (Re, Im) ascending, like torch.linalg.eigvals (real A is taken as complex). */
 export function eigvals(A: AnyTensor): ComplexTensor {
-  return eig(A instanceof ComplexTensor ? A : C.complex(need('eigvals', A), F.mul(A, 0))).values;
+  return userOp('linalg.eigvals', [A], () => eig(A instanceof ComplexTensor ? A : C.complex(need('eigvals', A), F.mul(A, 0))).values);
 }
 
 export interface EigenvectorOptions {

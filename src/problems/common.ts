@@ -5,6 +5,8 @@ import type { Objective } from './objective.js';
 
 /** Fields every spec shares. */
 export const SpecBase = z.object({
+  /** An editor's link to the JSON Schema (schema/problem.schema.json); ignored. */
+  $schema: z.string().optional(),
   name: z.string().optional(),
   dtype: z.enum(['float64', 'float32']).default('float64'),
 });

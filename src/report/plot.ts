@@ -29,6 +29,15 @@ async function nodeDocument(): Promise<Document> {
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const FONT = 'DejaVu Sans, Verdana, sans-serif';
+/** Line gap of the 13 px curve labels. */
+const LABEL_GAP = 15;
+/**
+ * An upper bound on the width of `text` in 13 px DejaVu Sans Bold (the widest glyphs: m, w, M, W,
+ * @ and % about 1.04 em; other capitals ≤ 0.87 em; the rest ≤ 0.72 em), so label boxes never
+ * understate a label.
+ */
+export const labelWidth = (text: string, px = 13): number =>
+  [...text].reduce((w, c) => w + px * (/[mwMW@%]/.test(c) ? 1.05 : /[A-Z]/.test(c) ? 0.88 : 0.73), 0);
 /** Plot's tableau10, so the legend, the labels and the lines agree. */
 const COLORS = ['#4e79a7', '#f28e2c', '#e15759', '#76b7b2', '#59a14f', '#edc949', '#af7aa1', '#ff9da7', '#9c755f', '#bab0ab'];
 
@@ -54,18 +63,37 @@ function extent(xs: readonly number[]): [number, number] {
 }
 const expLabel = (d: number) => `1e${Math.round(Math.log10(d))}`;
 
-/** Pushes positions apart to at least `gap`, keeping them inside [lo, hi] (sorted, in place by index). */
-function dodge(ys: number[], gap: number, lo: number, hi: number): number[] {
-  const order = ys.map((y, i) => [y, i] as const).sort((a, b) => a[0] - b[0]);
-  const out = order.map(([y]) => Math.min(Math.max(y, lo), hi));
-  for (let i = 1; i < out.length; i++) out[i] = Math.max(out[i], out[i - 1] + gap);
-  if (out.length && out[out.length - 1] > hi) {
-    out[out.length - 1] = hi;
-    for (let i = out.length - 2; i >= 0; i--) out[i] = Math.min(out[i], out[i + 1] - gap);
+/** A label's box: left edge, width, and vertical centre (all in pixels); height is the line gap. */
+export interface LabelBox {
+  x: number;
+  w: number;
+  y: number;
+}
+
+/**
+ * Places labels so no two boxes intersect: each label (left to right) takes the position nearest its
+ * wanted `y` that clears every label already placed that it overlaps in x — inside [lo, hi] when there
+ * is such a position, else the nearest clear one outside. The candidates are the wanted y and the
+ * edges of placed boxes ± `gap`; the one above the highest overlapping box is always clear, so every
+ * label gets a place, and every placement is checked against all earlier ones: no overlap, by
+ * construction.
+ */
+export function placeLabels(wanted: readonly LabelBox[], gap: number, lo: number, hi: number): number[] {
+  const order = wanted.map((_, i) => i).sort((a, b) => wanted[a].x - wanted[b].x || wanted[a].y - wanted[b].y);
+  const placed: { x: number; w: number; y: number }[] = [];
+  const ys = new Array<number>(wanted.length);
+  for (const i of order) {
+    const { x, w, y } = wanted[i];
+    const near = placed.filter((p) => p.x < x + w && x < p.x + p.w);
+    const clear = (c: number) => near.every((p) => Math.abs(p.y - c) >= gap - 1e-9);
+    const candidates = [Math.min(Math.max(y, lo), hi), y, ...near.flatMap((p) => [p.y - gap, p.y + gap])];
+    const byDistance = (a: number, b: number) => Math.abs(a - y) - Math.abs(b - y);
+    const inside = candidates.filter((c) => c >= lo && c <= hi && clear(c)).sort(byDistance);
+    const best = inside[0] ?? candidates.filter(clear).sort(byDistance)[0];
+    ys[i] = best;
+    placed.push({ x, w, y: best });
   }
-  const result = new Array<number>(ys.length);
-  order.forEach(([, i], k) => (result[i] = out[k]));
-  return result;
+  return ys;
 }
 
 /**
@@ -75,18 +103,24 @@ function dodge(ys: number[], gap: number, lo: number, hi: number): number[] {
 export function lossCurvesElement(series: readonly Series[], opts: LossCurveOptions & { document: Document }): SVGSVGElement {
   const doc = opts.document;
   const log = opts.log ?? true;
-  const clean = series.map((s) => ({
+  const finite = series.map((s) => ({
     name: s.name,
     points: s.points.filter((p) => Number.isFinite(p.loss) && Number.isFinite(p.step) && (!log || p.loss > 0)),
   }));
+  const endSteps = finite.filter((s) => s.points.length).map((s) => s.points[s.points.length - 1].step);
+  const logX =
+    opts.stepScale === 'log' || (opts.stepScale !== 'linear' && endSteps.length > 1 && Math.min(...endSteps) >= 1 && Math.max(...endSteps) / Math.max(1, Math.min(...endSteps)) >= 20);
+  // a log step axis has no 0: the starting point is drawn at step 1, where a gradient step reports the
+  // loss it started from anyway
+  const clean = logX ? finite.map((s) => ({ name: s.name, points: s.points.map((p) => (p.step < 1 ? { ...p, step: 1 } : p)) })) : finite;
   const data = clean.flatMap((s) => s.points.map((p) => ({ run: s.name, step: p.step, loss: p.loss })));
   const width = opts.width ?? 760;
   const height = opts.height ?? 460;
-  const longest = Math.max(4, ...series.map((s) => s.name.length));
+  const longest = Math.max(4 * 8.5, ...series.map((s) => labelWidth(s.name)));
   const marginTop = opts.title ? 84 : 58;
   const marginLeft = 74;
   const marginBottom = 46;
-  const marginRight = 26 + longest * 8.5;
+  const marginRight = 26 + longest;
   const plotTop = marginTop;
   const plotBottom = height - marginBottom;
   const plotLeft = marginLeft;
@@ -95,10 +129,7 @@ export function lossCurvesElement(series: readonly Series[], opts: LossCurveOpti
   // domains are set here (not by Plot) so label positions can be computed in pixels
   const steps = data.map((d) => d.step);
   const losses = data.map((d) => d.loss);
-  const endSteps = clean.filter((s) => s.points.length).map((s) => s.points[s.points.length - 1].step);
   const [xMinData, xMax] = steps.length ? extent(steps) : [1, 1];
-  const [endMin, endMax] = extent(endSteps);
-  const logX = opts.stepScale === 'log' || (opts.stepScale !== 'linear' && endSteps.length > 1 && xMinData >= 1 && endMax / Math.max(1, endMin) >= 20);
   const xDomain: [number, number] = logX ? [10 ** Math.floor(Math.log10(Math.max(1, xMinData))), Math.max(xMax, 10)] : [0, Math.max(xMax, 1)];
   let yDomain: [number, number];
   if (!losses.length) yDomain = log ? [1e-3, 1] : [0, 1];
@@ -182,18 +213,8 @@ export function lossCurvesElement(series: readonly Series[], opts: LossCurveOpti
   add(g, 'text', { x: 10, y: marginTop - 10, 'font-size': 13 }, `↑ ${opts.yLabel ?? 'loss'}${log ? ', log scale' : ''}`);
   // direct labels at the curves' ends, pushed apart so none overlap
   const labelled = clean.map((s, i) => ({ s, i })).filter(({ s }) => s.points.length);
-  // labels only collide with labels near them in x: dodge each cluster of curve ends on its own
-  const ends = labelled.map(({ s }) => ({ x: tx(s.points[s.points.length - 1].step), y: ty(s.points[s.points.length - 1].loss), w: s.name.length * 8.5 }));
-  const ys = ends.map((e) => e.y);
-  const byX = ends.map((_, k) => k).sort((a, b) => ends[a].x - ends[b].x);
-  for (let i = 0; i < byX.length; ) {
-    let j = i + 1;
-    while (j < byX.length && ends[byX[j]].x - ends[byX[j - 1]].x < ends[byX[j - 1]].w + 12) j++;
-    const cluster = byX.slice(i, j);
-    const moved = dodge(cluster.map((k) => ends[k].y), 15, plotTop + 8, plotBottom - 8);
-    cluster.forEach((k, c) => (ys[k] = moved[c]));
-    i = j;
-  }
+  const ends = labelled.map(({ s }) => ({ x: tx(s.points[s.points.length - 1].step) + 8, y: ty(s.points[s.points.length - 1].loss), w: labelWidth(s.name) + 4 }));
+  const ys = placeLabels(ends, LABEL_GAP, plotTop + 8, plotBottom - 8);
   labelled.forEach(({ s, i }, k) => {
     const last = s.points[s.points.length - 1];
     const [x0, y0] = [tx(last.step), ty(last.loss)];

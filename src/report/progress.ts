@@ -1,4 +1,6 @@
-// Live progress for the CLI: a bar per run redrawn in place on a terminal, plain periodic lines otherwise.
+// Live progress for the CLI: a bar per run redrawn in place on a terminal (cli-progress), plain
+// periodic lines otherwise.
+import { MultiBar, type SingleBar } from 'cli-progress';
 import type { RunStatus } from '../solve.js';
 import { ms, num } from './format.js';
 
@@ -24,6 +26,8 @@ export interface ProgressView {
   update(u: ProgressUpdate): void;
   /** Draws the final state of the block. */
   end(): void;
+  /** A message for the user (an interrupt) that must not tear the bars. */
+  note(message: string): void;
 }
 
 interface Writable {
@@ -40,6 +44,22 @@ interface RunState extends ProgressRun {
   lastPrinted: number;
 }
 
+/** A run's numbers after its bar (without the status). */
+const tail = (r: RunState) => `step ${String(r.step).padStart(String(r.total).length)}/${r.total}  loss ${num(r.loss).padEnd(8)}  ${ms(r.elapsedMs).padStart(7)}`;
+
+/** Breaks `text` at spaces into lines of at most `width` columns (continuations indented by 2). */
+export function wrapText(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = `  ${word}`;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line].join('\n');
+}
+
 const statusMark = (s: RunStatus) => (s === 'converged' ? '✓ converged' : s === 'diverged' ? '✗ diverged' : s);
 
 /** A progress view on `out` (default stdout): bars when it is a TTY, else lines at most every `intervalMs` per run. */
@@ -47,8 +67,10 @@ export function progressView(out: Writable = process.stdout, opts: { tty?: boole
   return (opts.tty ?? !!out.isTTY) ? new TtyProgress(out) : new LineProgress(out, opts.intervalMs ?? 1000);
 }
 
-/** Prints nothing (--json, --quiet). */
-export const silentProgress: ProgressView = { begin() {}, update() {}, end() {} };
+/** No progress (--json, --quiet); notes still go to `out`. */
+export function silentProgress(out: Writable): ProgressView {
+  return { begin() {}, update() {}, end() {}, note: (m) => void out.write(`${m}\n`) };
+}
 
 abstract class Base implements ProgressView {
   protected title = '';
@@ -69,52 +91,78 @@ abstract class Base implements ProgressView {
   }
   protected abstract changed(r: RunState): void;
   abstract end(): void;
+  note(message: string): void {
+    this.out.write(`${message}\n`);
+  }
   protected nameWidth(): number {
     return Math.max(4, ...this.runs.map((r) => r.name.length));
   }
 }
 
-/** Bars redrawn in place (ANSI cursor movement), at most every 80 ms. */
+/**
+ * Bars redrawn in place by cli-progress (one MultiBar per block), every line cut to the terminal's
+ * width; stopped (cursor shown, final state drawn) at the end, on a note, or when the process exits.
+ */
 class TtyProgress extends Base {
-  private drawn = 0;
-  private lastDraw = 0;
+  private multi: MultiBar | null = null;
+  private bars = new Map<string, SingleBar>();
+  private readonly restore = () => this.stop();
   override begin(title: string, runs: readonly ProgressRun[]): void {
+    this.stop();
     super.begin(title, runs);
-    this.drawn = 0;
-    this.out.write(`${title}\n`);
-    this.draw();
+    this.out.write(`${wrapText(title, Math.max(20, (this.out.columns || 100) - 1))}\n`);
+    const multi = new MultiBar({
+      stream: this.terminal(),
+      format: (_o, params, payload: { run: RunState }) => this.line(payload.run, params.maxWidth),
+      fps: 12,
+      hideCursor: true,
+      linewrap: true, // cli-progress then cuts each line at the width (the lines fit it anyway)
+      clearOnComplete: false,
+      forceRedraw: true, // a note above the bars shifts them: every line must be redrawn, changed or not
+      gracefulExit: false, // the CLI owns SIGINT: it ends the runs, then end() stops the bars
+    });
+    this.multi = multi;
+    this.bars = new Map(this.runs.map((r) => [r.name, multi.create(Math.max(1, r.total), 0, { run: r })]));
+    process.once('exit', this.restore);
+  }
+  /** `out` as cli-progress's terminal: a TTY (the caller said so) whose width follows `out`'s. */
+  private terminal(): NodeJS.WritableStream {
+    const out = this.out;
+    return { isTTY: true, get columns() { return out.columns; }, write: (s: string) => out.write(s) } as unknown as NodeJS.WritableStream;
   }
   protected changed(r: RunState): void {
-    const now = performance.now();
-    if (r.status || now - this.lastDraw >= 80) this.draw();
+    this.bars.get(r.name)?.update(Math.min(r.step, r.total), { run: r });
+    if (r.status) this.multi?.update();
   }
   end(): void {
-    this.draw();
+    this.stop();
   }
-  private draw(): void {
-    this.lastDraw = performance.now();
-    const cols = Math.max(40, this.out.columns || 100); // 0 when the terminal does not say
-    const w = this.nameWidth();
-    const rows = this.runs.map((r) => {
-      const frac = r.status === 'converged' ? 1 : r.total > 0 ? Math.min(1, r.step / r.total) : 0;
-      const tail = `step ${String(r.step).padStart(String(r.total).length)}/${r.total}  loss ${num(r.loss).padEnd(8)}  ${ms(r.elapsedMs).padStart(7)}`;
-      return { r, frac, tail };
-    });
-    // one bar width for the block: what the terminal has left beside the longest line (none if narrow)
-    const room = cols - 1 - (w + 4) - Math.max(...rows.map((x) => x.tail.length)) - 13 - 7;
-    const barWidth = Math.min(30, room);
-    const lines = rows.map(({ r, frac, tail }) => {
-      const name = `  ${r.name.padEnd(w)}  `;
-      if (r.note && r.step === 0 && !r.status) return `${name}${r.note}`.slice(0, cols - 1);
-      const pct = `${Math.round(frac * 100)}%`.padStart(4);
-      const full = Math.round(frac * Math.max(0, barWidth));
-      const bar = barWidth >= 6 ? `${'█'.repeat(full)}${'░'.repeat(barWidth - full)} ` : '';
-      return `${name}${bar}${pct}  ${tail}${r.status ? `  ${statusMark(r.status)}` : ''}`.slice(0, cols - 1);
-    });
-    let s = this.drawn ? `\x1b[${this.drawn}A` : '';
-    for (const l of lines) s += `\x1b[2K${l}\n`;
-    this.out.write(s);
-    this.drawn = lines.length;
+  override note(message: string): void {
+    if (!this.multi) return super.note(message);
+    // above the bars, which go on redrawing below it (to their final 'cancelled')
+    this.multi.log(`${message}\n`);
+    this.multi.update();
+  }
+  private stop(): void {
+    process.off('exit', this.restore);
+    if (!this.multi) return;
+    this.multi.update();
+    this.multi.stop();
+    this.multi = null;
+  }
+  /** One run's line, at most `width − 1` columns: the bar shrinks first, then the tail is cut. */
+  private line(r: RunState, width: number): string {
+    const cols = Math.max(20, width || 100);
+    const name = `  ${r.name.padEnd(this.nameWidth())}  `;
+    if (r.note && r.step === 0 && !r.status) return `${name}${r.note}`.slice(0, cols - 1);
+    const frac = r.status === 'converged' ? 1 : r.total > 0 ? Math.min(1, r.step / r.total) : 0;
+    const pct = `${Math.round(frac * 100)}%`.padStart(4);
+    // one bar width for the block: what the longest tail leaves (a status adds up to 13 columns)
+    const longest = Math.max(...this.runs.map((x) => tail(x).length)) + 13;
+    const barWidth = Math.min(30, cols - 1 - name.length - pct.length - 2 - longest - 1);
+    const full = Math.round(frac * Math.max(0, barWidth));
+    const bar = barWidth >= 6 ? `${'█'.repeat(full)}${'░'.repeat(barWidth - full)} ` : '';
+    return `${name}${bar}${pct}  ${tail(r)}${r.status ? `  ${statusMark(r.status)}` : ''}`.slice(0, cols - 1);
   }
 }
 

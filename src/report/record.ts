@@ -1,5 +1,8 @@
 // What a comparison leaves behind: per run its curve, final values and timings; per problem the winner.
 // A Recorder turns the events of mg.compare (or mg.solve) into these records as they arrive.
+import type { DType } from '../autograd/dtype.js';
+import { MatgradError } from '../errors.js';
+import { type AnyParams, initialValues, type Objective } from '../problems/objective.js';
 import type { CompareEvent, RunStatus, SolveEvent } from '../solve.js';
 import { ms, num, type Table } from './format.js';
 
@@ -72,12 +75,15 @@ export class Recorder {
   private readonly gapTolerance?: number;
   private readonly minGap: number;
   private first = true;
+  /** The loss at the starting point, step 0 of every curve (the runs report only after a chunk). */
+  private readonly initialLoss?: number;
 
   constructor(
     meta: Omit<ProblemRecord, 'runs' | 'winner' | 'winnerReason' | 'cancelled'>,
     plans: readonly RunPlan[],
-    opts: { checkTolerance?: boolean } = {},
+    opts: { checkTolerance?: boolean; initialLoss?: number } = {},
   ) {
+    this.initialLoss = opts.initialLoss;
     this.record = {
       ...meta,
       runs: plans.map((p) => ({
@@ -133,6 +139,7 @@ export class Recorder {
     r.gradNorm = event.gradNorm;
     r.metrics = { ...event.metrics };
     // the curve keeps the first points densely (for a log step axis), then about 400 evenly spaced, and the end
+    if (!r.points.length && event.step > 0 && this.initialLoss !== undefined && Number.isFinite(this.initialLoss)) r.points.push({ step: 0, loss: this.initialLoss });
     const prev = r.points[r.points.length - 1];
     if (Number.isFinite(event.loss) && (!prev || event.done || event.step >= prev.step * 1.06 || event.step - prev.step >= this.minGap)) {
       r.points.push({ step: event.step, loss: event.loss });
@@ -228,5 +235,20 @@ export function summaryTable(records: readonly ProblemRecord[], opts: { problemC
     });
   }
   const align = headers.map((h) => (['optimizer', 'problem', 'status', 'key metric', 'note', 'winner'].includes(h) ? 'left' : 'right') as 'left' | 'right');
-  return { headers, rows, align, winnerRows };
+  // on a narrow terminal: the winner and the notes are also printed under the table
+  const optional = ['time to tol', 'winner', 'note', 'steps to tol', 'time', 'key metric'];
+  return { headers, rows, align, optional, winnerRows };
+}
+
+/**
+ * The loss at the point every run of `problem` starts from (the same initial values solve() uses for
+ * this dtype and seed); undefined when it cannot be computed there: the run itself reports why.
+ */
+export function initialLoss(problem: Objective<AnyParams>, opts: { dtype?: DType; seed?: number } = {}): number | undefined {
+  try {
+    return problem.loss(initialValues(problem, { dtype: opts.dtype, seedOffset: opts.seed })).item();
+  } catch (e) {
+    if (!(e instanceof MatgradError)) throw e;
+    return undefined; // e.g. a linear-algebra error at the start: the run itself ends with a status
+  }
 }

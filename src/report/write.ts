@@ -1,8 +1,9 @@
 // The report directory: one loss-curve chart per problem (SVG + PNG), index.html with the tables and the
 // charts inline, and summary.json with every number (and the curves) for other programs.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { MatgradError } from '../errors.js';
 import { escapeHtml, htmlTable, ms, num } from './format.js';
 import { lossCurvesSvg, type Series, svgToPng } from './plot.js';
 import { type ProblemRecord, summaryTable } from './record.js';
@@ -18,6 +19,84 @@ export interface ReportOptions {
   png?: boolean;
   /** Extra fields for summary.json. */
   extra?: Record<string, unknown>;
+}
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  EISDIR: 'it is a directory',
+  EEXIST: 'a file is in the way',
+  ENOSPC: 'no space left on the device',
+};
+/** A file or directory that cannot be written: the path and the reason, no stack. */
+export class OutputError extends MatgradError {
+  override name = 'OutputError';
+  constructor(file: string, reason: unknown) {
+    const code = (reason as NodeJS.ErrnoException)?.code;
+    super(`cannot write ${file}: ${typeof reason === 'string' ? reason : ((code && REASONS[code]) ?? (reason as Error)?.message ?? String(reason))}`);
+  }
+}
+
+/**
+ * Checks, before any work, that `target` can be written: a file's directory must exist and be
+ * writable; a directory (`dir`) is created at once, so a path that cannot hold one fails now.
+ */
+export function checkWritable(target: string, opts: { dir?: boolean } = {}): void {
+  const abs = path.resolve(target);
+  if (opts.dir) makeDir(target);
+  const stat = (p: string) => {
+    try {
+      return statSync(p);
+    } catch {
+      return null;
+    }
+  };
+  const self = stat(abs);
+  if (self && self.isDirectory() !== !!opts.dir) throw new OutputError(target, opts.dir ? `${target} is a file` : 'it is a directory');
+  const parent = stat(path.dirname(abs));
+  if (!parent) throw new OutputError(target, `no such directory ${path.dirname(abs)}`);
+  if (!parent.isDirectory()) throw new OutputError(target, `${path.dirname(abs)} is not a directory`);
+  try {
+    accessSync(self ? abs : path.dirname(abs), constants.W_OK);
+  } catch (e) {
+    throw new OutputError(target, e);
+  }
+}
+
+/** mkdir -p, one level at a time (Node's recursive mkdir spins forever under /proc). */
+export function makeDir(dir: string): void {
+  const abs = path.resolve(dir);
+  const missing: string[] = [];
+  for (let p = abs; ; p = path.dirname(p)) {
+    try {
+      if (!statSync(p).isDirectory()) throw new OutputError(dir, `${p} is not a directory`);
+      break;
+    } catch (e) {
+      if (e instanceof OutputError) throw e;
+      missing.unshift(p);
+      if (path.dirname(p) === p) break;
+    }
+  }
+  for (const p of missing) {
+    try {
+      mkdirSync(p);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new OutputError(dir, `cannot create the directory ${p} (${(code && REASONS[code]) ?? (e as Error).message})`);
+    }
+  }
+}
+
+/** writeFileSync with an OutputError (path and reason) instead of a raw Node error. */
+export function writeOutput(file: string, data: string | Uint8Array): void {
+  try {
+    writeFileSync(file, data);
+  } catch (e) {
+    throw new OutputError(file, e);
+  }
 }
 
 /** The series a problem's chart draws: one per run that ran, loss − optimum when the optimum is not 0. */
@@ -130,11 +209,11 @@ ${sections.join('\n')}
 
 /** Writes the report into `dir` (created); returns the paths written. */
 export async function writeReport(dir: string, records: readonly ProblemRecord[], opts: ReportOptions = {}): Promise<string[]> {
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const written: string[] = [];
   const put = (name: string, data: string | Uint8Array) => {
     const file = path.join(dir, name);
-    writeFileSync(file, data);
+    writeOutput(file, data);
     written.push(file);
   };
   const charts = new Map<string, string>();
