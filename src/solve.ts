@@ -293,7 +293,7 @@ export class Run {
       step: this.program.t,
       loss: this.loss,
       gradNorm: this.gradNorm,
-      lr: this.program.lr(),
+      lr: this.lr(),
       elapsedMs: now() - this.started,
       metrics,
     };
@@ -351,6 +351,15 @@ export class Run {
     this.status = 'diverged';
     this.divergedAt ??= step;
     this.cause ??= e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  }
+
+  /** The next step's learning rate; NaN when the schedule cannot give one (that step will fail). */
+  private lr(): number {
+    try {
+      return this.program.lr();
+    } catch {
+      return Number.NaN;
+    }
   }
 
   /** Reads the parameters back (a read that fails ends the run; the last ones read are kept). */
