@@ -141,8 +141,12 @@ export class StepProgram {
     const loss = this.sync ? this.exe.view(0) : null;
     const gradNorm = loss && this.gradNormOut >= 0 ? this.exe.view(this.gradNormOut) : null;
     const finite = loss && this.finiteOut >= 0 ? this.exe.view(this.finiteOut) : null;
-    const sees = (t: number) =>
-      watch!(t, loss![0], { gradNorm: gradNorm ? gradNorm[0] : Number.NaN, paramsFinite: finite ? finite[0] === 0 : true });
+    const info = { gradNorm: Number.NaN, paramsFinite: true }; // one object for every step: no garbage
+    const sees = (t: number) => {
+      info.gradNorm = gradNorm ? gradNorm[0] : Number.NaN;
+      info.paramsFinite = finite ? finite[0] === 0 : true;
+      return watch!(t, loss![0], info);
+    };
     let stopped = false;
     let current = 0;
     const before = (s: number, out: Float64Array): boolean | undefined => {
