@@ -228,7 +228,7 @@ describe('browser demo (Vite + Chromium)', () => {
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
-  it.each(['cpu', 'webgpu'] as const)('Stop cancels a running comparison promptly (%s)', async (backend, ctx) => {
+  it.for(['cpu', 'webgpu'] as const)('Stop cancels a running comparison promptly (%s)', { timeout: 60_000 }, async (backend, ctx) => {
     const p = await openDemo((note) => ctx.skip(note));
     await configure(p, { problem: 'lambda-min-4', optimizers: ['sgd', 'adam'], backend, steps: 200_000 });
     await p.click('#start');
@@ -246,7 +246,7 @@ describe('browser demo (Vite + Chromium)', () => {
     expect(await p.textContent('#summary')).toMatch(/^Stopped after/);
     expect(await p.isEnabled('#start')).toBe(true);
     expect(pageErrors).toEqual([]);
-  }, 60_000);
+  });
 
   it('compares optimizers on the CPU: the curves grow live and every run ends with a status', async (ctx) => {
     const p = await openDemo((note) => ctx.skip(note));

@@ -5,6 +5,10 @@ import { lastValueFrom, tap, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import * as mg from '../src/index.js';
 import type { Tensor } from '../src/index.js';
+import { noteSkip, webgpuForTests } from './helpers/webgpu.js';
+
+const { gpu, reason } = await webgpuForTests();
+if (!gpu) noteSkip('runloop.test.ts', reason);
 
 const REPORT_EVERY = [1, 3, 100, 1e6];
 
@@ -273,5 +277,52 @@ describe('cancellation lands within a slice, whatever reportEvery is', () => {
     // a was mid-chunk (or still being built); b's turn never came
     expect(Number.isFinite(a.finalLoss)).toBe(a.steps > 0);
     expect([b.steps, b.finalLoss]).toEqual([0, Number.NaN]);
+  });
+});
+
+describe('on WebGPU, the run is watched at the end of every submit', () => {
+  const M = mg.tensor([[4, 1], [2, 3]], { dtype: 'float32' });
+  const small = () =>
+    mg.objective({ X: mg.param([2, 2], { init: 'uniform', seed: 1, dtype: 'float32' }) }, ({ X }) => mg.mse(X.matmul(M), mg.eye(2, { dtype: 'float32' })));
+
+  it.skipIf(!gpu)('tolerance and divergence stop the run inside a chunk of 1e6 steps', async () => {
+    const converged = await lastValueFrom(
+      mg.solve(small(), { backend: 'webgpu', optimizer: mg.optimizers.sgd({ lr: 0.1 }), tolerance: 1e-10, steps: 1e5, reportEvery: 1e6 }),
+    );
+    expect(converged.done && converged.status).toBe('converged');
+    expect(converged.loss).toBeLessThanOrEqual(1e-10);
+    expect(converged.step).toBeLessThan(1e5);
+    const diverged = await lastValueFrom(mg.solve(small(), { backend: 'webgpu', optimizer: mg.optimizers.sgd({ lr: 1e9 }), steps: 1e5, reportEvery: 1e6 }));
+    expect(diverged.done && diverged.status).toBe('diverged');
+    expect(diverged.step).toBe(diverged.done && diverged.divergedAt);
+    expect(diverged.step).toBeLessThan(1e5);
+  });
+
+  it.skipIf(!gpu)('an abort lands within one submit (median ≤ 50 ms)', async () => {
+    const latencies: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const controller = new AbortController();
+      let ended = 0;
+      let last: mg.SolveEvent | null = null;
+      const done = new Promise<void>((resolve) =>
+        mg
+          .solve(small(), { backend: 'webgpu', optimizer: mg.optimizers.sgd({ lr: 1e-6 }), steps: 1e9, reportEvery: 1e7, signal: controller.signal })
+          .subscribe({
+            next: (e) => {
+              last = e;
+              ended = performance.now();
+            },
+            complete: resolve,
+          }),
+      );
+      const due = performance.now() + 300;
+      await new Promise((r) => setTimeout(r, 300));
+      controller.abort();
+      await done;
+      latencies.push(ended - due);
+      const final = last as mg.SolveEvent | null;
+      expect(final?.done && final.status).toBe('cancelled');
+    }
+    expect(latencies.sort((a, b) => a - b)[1]).toBeLessThanOrEqual(50);
   });
 });
