@@ -99,7 +99,7 @@ export class StepProgram {
         ? []
         : [F.sqrt(grads.map((g) => F.sum(F.square(g))).reduce((a, b) => F.add(a, b)))];
     // Σ p·0 is 0 exactly when every p is finite (NaN otherwise) and cannot overflow, unlike Σ p
-    const finite = opts.finiteCheck
+    const finite = opts.finiteCheck && newParams.length
       ? [F.reshape(newParams.map((p) => F.sum(F.mul(p, 0))).reduce((a, b) => F.add(a, b)), [])]
       : [];
     const flatState = state.flat();
