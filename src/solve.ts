@@ -66,12 +66,12 @@ export interface SolveResult<P extends AnyParams = Params> {
   readonly params: P;
   /** Each metric's mean at the final parameters; NaN where it cannot be computed there. */
   readonly metrics: Record<string, number>;
-  /**
-   * 'diverged': the step whose loss or updated parameters were not finite, or the step that threw
-   * (then `cause` holds the error).
-   */
+  /** 'diverged': the step whose loss or updated parameters were not finite, or the step that threw. */
   readonly divergedAt?: number;
-  /** 'diverged' by an error thrown inside a step: its class and message. */
+  /**
+   * 'diverged': why — 'the loss is NaN' (or ±Infinity), 'a parameter is not finite after the update',
+   * or the class and message of the error a step threw.
+   */
   readonly cause?: string;
   /** First step whose loss was ≤ tolerance. */
   readonly stepsToTolerance?: number;
@@ -322,6 +322,7 @@ export class Run {
     this.gradNorm = gradNorm;
     if (!Number.isFinite(loss) || !paramsFinite) {
       this.divergedAt = t;
+      this.cause = Number.isFinite(loss) ? 'a parameter is not finite after the update' : `the loss is ${loss}`;
       this.status = 'diverged';
       return true;
     }
