@@ -213,8 +213,10 @@ function numberOption(values: Record<string, unknown>, name: string, kind: 'int'
 // ─── interruption ────────────────────────────────────────────────────────────────────────────────────
 
 /**
- * Ctrl-C: the first SIGINT aborts the runs (they end with status 'cancelled' at the next chunk and the
- * command prints/writes what it has); a second one, or no end within 3 s, unsubscribes at once.
+ * Ctrl-C: the first SIGINT aborts the runs (they end with status 'cancelled' within a slice, ~10 ms,
+ * and the command prints/writes what it has); no end within 3 s unsubscribes at once. A second one
+ * gets the default action, ending the process at once even inside a long step or compile, where no
+ * JavaScript handler could run.
  */
 class Interrupt {
   readonly controller = new AbortController();
@@ -223,11 +225,10 @@ class Interrupt {
   private count = 0;
   private readonly handler = () => {
     this.count++;
-    if (this.count === 1) {
-      this.onInterrupt('interrupted: cancelling (Ctrl-C again to stop at once)…');
-      this.controller.abort();
-      setTimeout(() => this.force(), 3000).unref();
-    } else this.force();
+    process.off('SIGINT', this.handler);
+    this.onInterrupt('interrupted: cancelling (Ctrl-C again to stop at once)…');
+    this.controller.abort();
+    setTimeout(() => this.force(), 3000).unref();
   };
   constructor() {
     process.on('SIGINT', this.handler);

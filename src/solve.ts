@@ -1,16 +1,18 @@
 import { Observable } from 'rxjs';
 import * as F from './autograd/api.js';
 import type { DType } from './autograd/dtype.js';
-import { fromProgramArgs, type Jitted, jit, toProgramArgs } from './autograd/jit.js';
+import { compile } from './autograd/compile.js';
+import { fromProgramArgs, inputTensor, toProgramArgs } from './autograd/jit.js';
 import type { Tensor } from './autograd/tensor.js';
-import type { Backend } from './backends/backend.js';
+import type { Backend, Executable } from './backends/backend.js';
 import { type WebGpuBackend, webgpuBackend } from './backends/webgpu/index.js';
 import { cpu } from './backends/cpu/index.js';
 import { checkChoice, checkNumber, checkOptionsObject, describe } from './check.js';
 import { MatgradError } from './errors.js';
 import { adam } from './optimizers/adam.js';
 import { type Lbfgs, LbfgsProgram } from './optimizers/lbfgs.js';
-import { StepProgram } from './optimizers/program.js';
+import { StepProgram, type StepWatch } from './optimizers/program.js';
+import { takeFailure } from './linalg/status.js';
 import type { Transform } from './optimizers/transform.js';
 import { type AnyParams, checkObjective, initialValues, type Objective, type Params } from './problems/objective.js';
 
@@ -23,13 +25,17 @@ export interface SolveOptions {
   steps?: number;
   /** Converged when the loss is ≤ tolerance (default: the problem's, else none). */
   tolerance?: number;
-  /** Converged when ‖∇‖₂ ≤ gradTolerance (checked at report points). */
+  /** Converged when ‖∇‖₂ ≤ gradTolerance (checked every step). */
   gradTolerance?: number;
   /** Stalled when the best loss has not improved by a relative 1e-12 for this many steps. */
   patience?: number;
-  /** Stop with status 'time-limit' after this long. */
+  /** Stop with status 'time-limit' after this long (checked about every 10 ms, inside chunks too). */
   timeLimitMs?: number;
-  /** Steps per chunk: progress is emitted (and the event loop yielded to) after each. Default 100. */
+  /**
+   * Steps per chunk: progress is emitted after each. Default 100. It changes only how often events
+   * come: stops are decided every step, and a chunk runs in slices of about 10 ms with the event loop
+   * (cancellation, timers) in between.
+   */
   reportEvery?: number;
   /** 'auto': WebGPU when an adapter exists (and the problem runs there), else CPU. */
   backend?: 'cpu' | 'webgpu' | 'auto' | Backend;
@@ -52,15 +58,22 @@ export interface Progress {
 export interface SolveResult<P extends AnyParams = Params> {
   readonly done: true;
   readonly status: RunStatus;
-  /** Steps completed. */
+  /** Steps run (for 'diverged', the step it happened at, which equals `divergedAt`). */
   readonly step: number;
+  /** The loss of the last step run (NaN when none ran, e.g. a run cancelled before its first step). */
   readonly loss: number;
   readonly gradNorm: number;
   readonly elapsedMs: number;
   readonly params: P;
+  /** Each metric's mean at the final parameters; NaN where it cannot be computed there. */
   readonly metrics: Record<string, number>;
-  /** Step at which the loss or parameters became non-finite (status 'diverged'). */
+  /** 'diverged': the step whose loss or updated parameters were not finite, or the step that threw. */
   readonly divergedAt?: number;
+  /**
+   * 'diverged': why — 'the loss is NaN' (or ±Infinity), 'a parameter is not finite after the update',
+   * or the class and message of the error a step threw.
+   */
+  readonly cause?: string;
   /** First step whose loss was ≤ tolerance. */
   readonly stepsToTolerance?: number;
   /** Where it ran: 'cpu' or 'webgpu (adapter)'. */
@@ -71,10 +84,19 @@ export interface SolveResult<P extends AnyParams = Params> {
 export type SolveEvent<P extends AnyParams = Params> = Progress | SolveResult<P>;
 
 const now = () => performance.now();
+/** A macrotask turn: setImmediate in Node; a message in browsers (nested setTimeout(0) waits ≥ 4 ms). */
 const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) =>
-    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
-  );
+  new Promise((resolve) => {
+    if (typeof setImmediate === 'function') setImmediate(resolve);
+    else if (typeof MessageChannel === 'function') {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    } else setTimeout(resolve, 0);
+  });
 
 function resolveBackend(b: SolveOptions['backend']): Backend {
   if (b === undefined || b === 'cpu') return cpu;
@@ -148,14 +170,27 @@ function checkOptions(opts: SolveOptions, owner = 'solve'): void {
 }
 
 /**
+ * Work between two looks at the clock, the abort signal and the event loop: a chunk of `reportEvery`
+ * steps runs as slices of about this long, so a cancel or a time limit lands within a slice whatever
+ * `reportEvery` is (on WebGPU a slice is one submit).
+ */
+const SLICE_MS = 10;
+
+/**
  * One run of an objective as a stepwise state machine: `advance()` runs one chunk and returns a
  * progress event or the final result. solve() drives one, compare() several in lockstep.
+ *
+ * Every stop is decided at the step it happens, so the outcome (status, step, divergedAt) does not
+ * depend on `reportEvery`: each step's loss, ‖∇‖ and the finiteness of the updated parameters are
+ * watched on the CPU (on WebGPU at the end of each submit). A step that throws (a host-side solver
+ * inside the program, a schedule rejecting its value) ends the run as 'diverged' at that step, with
+ * the error in `cause`. A metric that cannot be computed is NaN in that event.
  */
 export class Run {
   private readonly program: StepProgram | LbfgsProgram;
   private readonly names: string[];
-  private readonly metricsFn: Jitted<(...ps: Tensor[]) => Tensor | readonly Tensor[]> | null;
-  private readonly metricNames: string[];
+  private readonly metricNames: string[] = [];
+  private readonly metricsProgram: MetricsProgram | null;
   private readonly steps: number;
   private readonly reportEvery: number;
   private readonly started = now();
@@ -166,6 +201,15 @@ export class Run {
   private divergedAt?: number;
   private stepsToTolerance?: number;
   private timeToToleranceMs?: number;
+  private cause?: string;
+  /** The loss and ‖∇‖ of the last step run (NaN before the first). */
+  private loss = Number.NaN;
+  private gradNorm = Number.NaN;
+  /** The parameters last read (the initial values before the first read). */
+  private params: Tensor[];
+  /** Steps per slice, tuned to about SLICE_MS. */
+  private slice = 1;
+  private cancelled = false;
 
   constructor(
     private readonly objective: Objective<AnyParams>,
@@ -180,6 +224,7 @@ export class Run {
     const opt = opts.optimizer ?? objective.defaults?.optimizer?.() ?? adam({ lr: 1e-2 });
     // complex parameters travel as their real views (optimizers step them like torch.optim does)
     const { reals: initial, tag } = toProgramArgs(this.names.map((n) => init[n]));
+    this.params = initial;
     const toParams = (ts: readonly Tensor[]): AnyParams => {
       const values = fromProgramArgs(ts, tag);
       return Object.fromEntries(this.names.map((n, i) => [n, values[i]]));
@@ -195,21 +240,19 @@ export class Run {
     } else {
       const tx = opt as Transform;
       tx.reset?.();
-      this.program = new StepProgram(initial, loss, tx, { backend, constraints });
+      this.program = new StepProgram(initial, loss, tx, { backend, constraints, finiteCheck: true });
       this.tx = tx;
     }
     this.steps = opts.steps ?? objective.defaults?.steps ?? 1000;
     this.reportEvery = opts.reportEvery ?? 100;
     const metrics = objective.metrics;
-    this.metricNames = [];
-    if (metrics) {
-      const probe = metrics(init);
-      this.metricNames = Object.keys(probe);
-      this.metricsFn = jit((...ps: Tensor[]) => {
-        const m = metrics(toParams(ps));
-        return this.metricNames.map((k) => F.reshape(F.mean(m[k]), []));
-      });
-    } else this.metricsFn = null;
+    this.metricsProgram = metrics
+      ? new MetricsProgram(initial, (ps) => {
+          const m = metrics(toParams(ps));
+          this.metricNames.push(...Object.keys(m));
+          return this.metricNames.map((k) => F.reshape(F.mean(m[k]), []));
+        })
+      : null;
   }
   private readonly tx: Transform | null;
   private readonly backend: string;
@@ -221,105 +264,228 @@ export class Run {
     return this.program.t;
   }
 
-  /** Runs the next chunk; returns its progress event, or the final result when the run ends. */
-  async advance(signal?: AbortSignal): Promise<SolveEvent<AnyParams>> {
+  /**
+   * Runs the next chunk (up to `reportEvery` steps, in slices of about SLICE_MS between which the
+   * event loop runs); returns its progress event, or the final result when the run ends.
+   */
+  advance(signal?: AbortSignal): Promise<SolveEvent<AnyParams>> {
     if (this.status) throw new MatgradError('run already finished');
-    if (signal?.aborted) return this.finish('cancelled');
-    const tolerance = this.opts.tolerance ?? this.objective.defaults?.tolerance;
-    const patience = this.opts.patience;
-    const chunk = Math.min(this.reportEvery, this.steps - this.program.t);
-    const watch = (t: number, loss: number): boolean => {
-      this.tx?.observe?.(loss);
-      if (!Number.isFinite(loss)) {
-        this.divergedAt = t;
-        this.status = 'diverged';
-        return true;
-      }
-      if (loss < this.best * (1 - 1e-12)) {
-        this.best = loss;
-        this.bestAt = t;
-      }
-      if (tolerance !== undefined && loss <= tolerance) {
-        this.stepsToTolerance ??= t;
-        this.timeToToleranceMs ??= now() - this.started;
-        this.status = 'converged';
-        return true;
-      }
-      if (patience !== undefined && t - this.bestAt >= patience) {
-        this.status = 'stalled';
-        return true;
-      }
-      return false;
-    };
-    this.program.run(chunk, watch);
-    const { loss, gradNorm, params } = await this.program.read();
-    if (!this.status) {
-      if (!Number.isFinite(loss) || !params.every((p) => allFinite(p))) {
-        this.divergedAt ??= this.program.t;
-        this.status = 'diverged';
-      } else if (this.opts.gradTolerance !== undefined && gradNorm <= this.opts.gradTolerance)
-        this.status = 'converged';
-      else if (this.opts.timeLimitMs !== undefined && now() - this.started >= this.opts.timeLimitMs)
-        this.status = 'time-limit';
-      else if (this.program.t >= this.steps) this.status = 'max-steps';
+    return this.busyWith(() => this.chunk(signal));
+  }
+
+  /** Ends the run now with `status` (cancellation); frees its buffers. */
+  finish(status: RunStatus): Promise<SolveResult<AnyParams>> {
+    return this.busyWith(async () => {
+      this.status = status;
+      await this.readParams();
+      return this.result(this.computeMetrics(this.params));
+    });
+  }
+
+  private async busyWith<T>(f: () => Promise<T>): Promise<T> {
+    this.busy = true;
+    try {
+      return await f();
+    } finally {
+      this.busy = false;
+      if (this.releaseRequested) this.release();
     }
-    const metrics = this.computeMetrics(params);
-    if (this.status) return this.result(loss, gradNorm, params, metrics);
+  }
+
+  private async chunk(signal?: AbortSignal): Promise<SolveEvent<AnyParams>> {
+    const target = Math.min(this.program.t + this.reportEvery, this.steps);
+    const { timeLimitMs } = this.opts;
+    let yielded = now();
+    while (!this.status) {
+      if (this.program.t >= this.steps) this.status = 'max-steps';
+      else if (signal?.aborted || this.cancelled) this.status = 'cancelled';
+      else if (timeLimitMs !== undefined && now() - this.started >= timeLimitMs) this.status = 'time-limit';
+      else if (this.program.t >= target) break;
+      else {
+        await this.runSlice(target - this.program.t);
+        if (now() - yielded >= SLICE_MS) {
+          await yieldToEventLoop(); // lets an abort, an unsubscribe or a timer in
+          yielded = now();
+        }
+      }
+    }
+    await this.readParams();
+    const metrics = this.computeMetrics(this.params);
+    if (this.status) return this.result(metrics);
     return {
       done: false,
       step: this.program.t,
-      loss,
-      gradNorm,
-      lr: this.program.lr(),
+      loss: this.loss,
+      gradNorm: this.gradNorm,
+      lr: this.lr(),
       elapsedMs: now() - this.started,
       metrics,
     };
   }
 
+  /** Runs up to `maxSteps` steps, as many as fit in about SLICE_MS, watching each. */
+  private async runSlice(maxSteps: number): Promise<void> {
+    const n = Math.min(this.slice, maxSteps);
+    const t0 = now();
+    const before = this.program.t;
+    try {
+      await this.program.advance(n, this.watch);
+    } catch (e) {
+      this.fail(e, this.program.t + 1);
+      return;
+    }
+    const ran = this.program.t - before;
+    // aim the next slice at SLICE_MS; grow at most 4× at once (the first steps pay for warm-up)
+    if (ran === n) this.slice = Math.max(1, Math.min(4 * n, Math.floor((n * SLICE_MS) / Math.max(now() - t0, 1e-3))));
+  }
+
+  /** Sees every step (on WebGPU every submit's last); returns true to stop the run there. */
+  private readonly watch: StepWatch = (t, loss, { gradNorm, paramsFinite }) => {
+    this.tx?.observe?.(loss);
+    this.loss = loss;
+    this.gradNorm = gradNorm;
+    if (!Number.isFinite(loss) || !paramsFinite) {
+      this.divergedAt = t;
+      this.cause = Number.isFinite(loss) ? 'a parameter is not finite after the update' : `the loss is ${loss}`;
+      this.status = 'diverged';
+      return true;
+    }
+    if (loss < this.best * (1 - 1e-12)) {
+      this.best = loss;
+      this.bestAt = t;
+    }
+    const tolerance = this.opts.tolerance ?? this.objective.defaults?.tolerance;
+    const reached = tolerance !== undefined && loss <= tolerance;
+    if (reached) {
+      this.stepsToTolerance ??= t;
+      this.timeToToleranceMs ??= now() - this.started;
+    }
+    if (reached || (this.opts.gradTolerance !== undefined && gradNorm <= this.opts.gradTolerance)) {
+      this.status = 'converged';
+      return true;
+    }
+    if (this.opts.patience !== undefined && t - this.bestAt >= this.opts.patience) {
+      this.status = 'stalled';
+      return true;
+    }
+    return false;
+  };
+
+  /** A thrown error inside the run ends it as 'diverged' at `step`, the error as its cause. */
+  private fail(e: unknown, step: number): void {
+    this.status = 'diverged';
+    this.divergedAt ??= step;
+    this.cause ??= e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  }
+
+  /** The next step's learning rate; NaN when the schedule cannot give one (that step will fail). */
+  private lr(): number {
+    try {
+      return this.program.lr();
+    } catch {
+      return Number.NaN;
+    }
+  }
+
+  /** Reads the parameters back (a read that fails ends the run; the last ones read are kept). */
+  private async readParams(): Promise<void> {
+    try {
+      this.params = (await this.program.read()).params;
+    } catch (e) {
+      this.fail(e, this.program.t);
+    }
+  }
+
   private computeMetrics(params: Tensor[]): Record<string, number> {
-    if (!this.metricsFn) return {};
-    const values = this.metricsFn(...params) as Tensor[];
-    return Object.fromEntries(this.metricNames.map((k, i) => [k, values[i].item()]));
+    if (!this.metricsProgram) return {};
+    const values = this.metricsProgram.evaluate(params);
+    return Object.fromEntries(this.metricNames.map((k, i) => [k, values[i]]));
   }
 
-  /** Ends the run early (cancellation); frees its buffers. */
-  async finish(status: RunStatus): Promise<SolveResult<AnyParams>> {
-    this.status = status;
-    const { loss, gradNorm, params } = await this.program.read();
-    return this.result(loss, gradNorm, params, this.computeMetrics(params));
-  }
-
-  private result(loss: number, gradNorm: number, ps: Tensor[], metrics: Record<string, number>): SolveResult<AnyParams> {
-    this.dispose();
+  private result(metrics: Record<string, number>): SolveResult<AnyParams> {
+    this.release();
     return {
       done: true,
       status: this.status!,
-      step: this.program.t,
-      loss,
-      gradNorm,
+      // a step that threw counts as the run's last step, as a step whose loss was not finite does
+      step: Math.max(this.program.t, this.divergedAt ?? 0),
+      loss: this.loss,
+      gradNorm: this.gradNorm,
       elapsedMs: now() - this.started,
-      params: this.toParams(ps),
+      params: this.toParams(this.params),
       metrics,
       divergedAt: this.divergedAt,
+      cause: this.cause,
       stepsToTolerance: this.stepsToTolerance,
       timeToToleranceMs: this.timeToToleranceMs,
       backend: this.backend,
     };
   }
 
-  private disposed = false;
+  /**
+   * Frees the run's buffers. During an `advance` (an unsubscribe from inside the loop's await) it
+   * cancels the run instead: the advance ends within a slice and frees them then.
+   */
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+    this.cancelled = true;
+    if (this.busy) this.releaseRequested = true;
+    else this.release();
+  }
+  private busy = false;
+  private releaseRequested = false;
+  private released = false;
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
     this.program.dispose();
-    this.metricsFn?.dispose();
+    this.metricsProgram?.dispose();
   }
 }
 
-function allFinite(t: Tensor): boolean {
-  const d = t.dataSync();
-  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
-  return true;
+/**
+ * A run's metrics, one compiled CPU program: each value is the mean of a metric. A metric that cannot
+ * be computed is NaN: a failing linear-algebra kernel gives NaN outputs; when the program throws (a
+ * host-side solver), each metric is computed on its own and those that throw are NaN.
+ */
+class MetricsProgram {
+  private readonly inputs: Tensor[];
+  private readonly outputs: Tensor[];
+  private readonly exe: Executable;
+  private single: Executable[] | null = null;
+
+  constructor(initial: readonly Tensor[], build: (ps: Tensor[]) => Tensor[]) {
+    this.inputs = initial.map((p) => inputTensor(p.shape, p.dtype));
+    this.outputs = build(this.inputs);
+    this.exe = cpu.compile(compile(this.inputs, this.outputs));
+  }
+
+  evaluate(params: readonly Tensor[]): number[] {
+    try {
+      return runOnce(this.exe, params, this.outputs.length);
+    } catch {
+      this.single ??= this.outputs.map((o) => cpu.compile(compile(this.inputs, [o])));
+      return this.single.map((exe) => {
+        try {
+          return runOnce(exe, params, 1)[0];
+        } catch {
+          return Number.NaN;
+        }
+      });
+    } finally {
+      takeFailure(); // kernel failures are NaN here, not errors for the next eager call
+    }
+  }
+
+  dispose(): void {
+    this.exe.dispose();
+    for (const exe of this.single ?? []) exe.dispose();
+  }
+}
+
+function runOnce(exe: Executable, params: readonly Tensor[], outputs: number): number[] {
+  params.forEach((p, i) => exe.write(i, p.dataSync()));
+  exe.run(1);
+  return Array.from({ length: outputs }, (_, o) => exe.view(o)[0]);
 }
 
 /**
@@ -341,9 +507,7 @@ export function solve<P extends AnyParams = Params>(objective: Objective<P>, opt
         return;
       }
       while (!stopped) {
-        const event = options.signal?.aborted
-          ? await run.finish('cancelled')
-          : await run.advance(options.signal);
+        const event = await run.advance(options.signal);
         if (stopped) break;
         subscriber.next(event);
         if (event.done) {
@@ -414,9 +578,7 @@ export function compare<P extends AnyParams = Params>(
       const summary: CompareSummary[] = [];
       while (!stopped && active.size) {
         for (const [name, run] of [...active]) {
-          const event = options.signal?.aborted
-            ? await run.finish('cancelled')
-            : await run.advance(options.signal);
+          const event = await run.advance(options.signal);
           if (stopped) return;
           subscriber.next({ ...event, run: name });
           if (event.done) {

@@ -157,6 +157,25 @@ describe('matgrad CLI', () => {
     expect(events.filter((e) => e.done && e.run).every((e) => e.params && e.status === 'cancelled')).toBe(true);
   });
 
+  it('SIGINT lands promptly however long a chunk is (--report-every 1e7)', async () => {
+    let sentAt = 0;
+    const r = await matgrad(['solve', path.join(dir, 'long.json'), '--optimizer', 'sgd', '--lr', '0.001', '--steps', '1000000000', '--tolerance', '0', '--report-every', '10000000'], {
+      onStdout: (_, kill) => {
+        if (sentAt) return;
+        sentAt = -1;
+        // the header is out: the run is being built, then stepping through its first chunk
+        setTimeout(() => {
+          sentAt = performance.now();
+          kill('SIGINT');
+        }, 1500);
+      },
+    });
+    const exitMs = performance.now() - sentAt;
+    expect(r.code).toBe(130);
+    expect(lastLine(r.stdout)).toMatch(/^status: cancelled/);
+    expect(exitMs).toBeLessThan(1000); // printing and exiting included; one 1e7-step chunk takes seconds
+  });
+
   it('schema prints the JSON Schema of specs', async () => {
     const r = await matgrad(['schema']);
     expect(r.code).toBe(0);

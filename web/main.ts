@@ -283,7 +283,8 @@ function start(): void {
     .subscribe({
       next: (e) => {
         if (e.run === null) {
-          const best = [...e.summary].sort((a, b) => a.finalLoss - b.finalLoss)[0];
+          // a run that diverged or never stepped (final loss NaN) cannot be the lowest
+          const best = e.summary.filter((s) => s.status !== 'diverged' && Number.isFinite(s.finalLoss)).sort((a, b) => a.finalLoss - b.finalLoss)[0];
           const stopped = abort?.signal.aborted ?? false;
           finish(
             `${stopped ? 'Stopped after' : 'Done in'} ${ms(performance.now() - t0)}. ` +
@@ -299,7 +300,7 @@ function start(): void {
         r.elapsedMs = e.elapsedMs;
         const gap = e.loss - optimum;
         const last = r.points[r.points.length - 1];
-        if (!last || last.step !== e.step) r.points.push({ step: e.step, loss: gap });
+        if (Number.isFinite(gap) && (!last || last.step !== e.step)) r.points.push({ step: e.step, loss: gap });
         if (e.done) {
           r.status = e.status;
           r.backend = e.backend;
@@ -327,7 +328,7 @@ el.form.addEventListener('submit', (ev) => {
   }
 });
 el.stop.addEventListener('click', () => {
-  // the runs end with status 'cancelled' at their next chunk boundary; the summary event follows
+  // the runs end with status 'cancelled' within a slice (~10 ms of steps); the summary event follows
   abort?.abort();
   el.summary.textContent = 'Stopping…';
 });

@@ -324,19 +324,28 @@ export class LbfgsProgram {
     return origLoss;
   }
 
-  /** Runs up to `steps` outer steps; `watch(t, loss)` sees the loss each step reached. */
+  /**
+   * Runs up to `steps` outer steps; `watch(t, loss, info)` sees the loss each step reached. When a
+   * step throws, `t` counts the steps completed before it and the error propagates.
+   */
   run(steps: number, watch?: StepWatch): number {
     for (let s = 0; s < steps; s++) {
       this.step();
       this.t++;
-      if (watch?.(this.t, this.loss)) return s + 1;
+      if (watch?.(this.t, this.loss, { gradNorm: this.gradNorm(), paramsFinite: this.x.every(Number.isFinite) })) return s + 1;
     }
     return steps;
+  }
+  async advance(steps: number, watch: StepWatch): Promise<number> {
+    return this.run(steps, watch);
+  }
+  private gradNorm(): number {
+    return Math.sqrt(dot(this.grad, this.grad));
   }
 
   /** The last loss computed and the parameters now. */
   async read(): Promise<{ loss: number; gradNorm: number; params: Tensor[] }> {
-    return { loss: this.loss, gradNorm: Math.sqrt(dot(this.grad, this.grad)), params: this.params() };
+    return { loss: this.loss, gradNorm: this.gradNorm(), params: this.params() };
   }
   params(): Tensor[] {
     return this.shapes.map((s, i) => {

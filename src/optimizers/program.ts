@@ -28,10 +28,23 @@ export interface StepProgramOptions {
   gradNorm?: boolean;
   /** Per parameter (same order), an optional constraint. */
   constraints?: readonly (Constraint | undefined)[];
+  /**
+   * Also check every step that the updated parameters are finite (one reduction over them), so a
+   * watch sees a blow-up at the step it happens (`paramsFinite`). Default false.
+   */
+  finiteCheck?: boolean;
+}
+
+/** What a watch learns about step t besides its loss. */
+export interface StepInfo {
+  /** ‖∇‖₂ at the step (NaN when not computed). */
+  readonly gradNorm: number;
+  /** False when the parameters after the step hold a NaN or ±∞ (true when not checked). */
+  readonly paramsFinite: boolean;
 }
 
 /** Called after every completed step t with its loss; return true to stop there (CPU: every step). */
-export type StepWatch = (t: number, loss: number) => boolean;
+export type StepWatch = (t: number, loss: number, info: StepInfo) => boolean;
 
 /**
  * One optimization step compiled as a single program: loss, gradients, the optimizer's update, the
@@ -44,6 +57,7 @@ export class StepProgram {
   private readonly exe: Executable;
   private readonly shapes: readonly (readonly number[])[];
   private readonly gradNormOut: number;
+  private readonly finiteOut: number;
   private readonly paramsOut: number;
   private readonly sync: boolean;
 
@@ -84,11 +98,15 @@ export class StepProgram {
       opts.gradNorm === false
         ? []
         : [F.sqrt(grads.map((g) => F.sum(F.square(g))).reduce((a, b) => F.add(a, b)))];
+    // Σ p·0 is 0 exactly when every p is finite (NaN otherwise) and cannot overflow, unlike Σ p
+    const finite = opts.finiteCheck && newParams.length
+      ? [F.reshape(newParams.map((p) => F.sum(F.mul(p, 0))).reduce((a, b) => F.add(a, b)), [])]
+      : [];
     const flatState = state.flat();
     const flatNext = nextState.flat();
     const inputs = [...params, ...flatState, ...scalars];
-    const outputs = [F.reshape(value, []), ...norm, ...newParams, ...flatNext];
-    const first = 1 + norm.length;
+    const outputs = [F.reshape(value, []), ...norm, ...finite, ...newParams, ...flatNext];
+    const first = 1 + norm.length + finite.length;
     const donate: [number, number][] = [
       ...newParams.map((_, i): [number, number] => [first + i, i]),
       ...flatNext.map((_, j): [number, number] => [first + params.length + j, params.length + j]),
@@ -96,6 +114,7 @@ export class StepProgram {
     const stepScalars = scalars.map((_, k) => params.length + flatState.length + k);
     this.exe = backend.compile(compile(inputs, outputs, { donate, stepScalars }));
     this.gradNormOut = norm.length ? 1 : -1;
+    this.finiteOut = finite.length ? 1 + norm.length : -1;
     this.paramsOut = first;
     this.shapes = initial.map((p) => p.shape);
 
@@ -113,24 +132,56 @@ export class StepProgram {
 
   /**
    * Runs up to `steps` steps; returns how many ran. On CPU `watch` sees every step's loss and may stop
-   * the run after any step; on other backends it sees the last step of the chunk only.
+   * the run after any step; elsewhere use `advance`, which awaits the device. When a step throws (a
+   * host-side solver inside the program), `t` counts the steps completed before it and the error
+   * propagates.
    */
   run(steps: number, watch?: StepWatch): number {
     const t0 = this.t;
     const loss = this.sync ? this.exe.view(0) : null;
+    const gradNorm = loss && this.gradNormOut >= 0 ? this.exe.view(this.gradNormOut) : null;
+    const finite = loss && this.finiteOut >= 0 ? this.exe.view(this.finiteOut) : null;
+    const info = { gradNorm: Number.NaN, paramsFinite: true }; // one object for every step: no garbage
+    const sees = (t: number) => {
+      info.gradNorm = gradNorm ? gradNorm[0] : Number.NaN;
+      info.paramsFinite = finite ? finite[0] === 0 : true;
+      return watch!(t, loss![0], info);
+    };
     let stopped = false;
+    let current = 0;
     const before = (s: number, out: Float64Array): boolean | undefined => {
-      if (s > 0 && watch && loss && watch(t0 + s, loss[0])) {
+      current = s;
+      if (s > 0 && watch && loss && sees(t0 + s)) {
         stopped = true;
         return false;
       }
       this.tx.writeScalars(t0 + s + 1, out, 0);
       return undefined;
     };
-    // without a watch, the scalars depend on the step alone: the backend may compute them ahead
-    const ran = this.exe.run(steps, before, { lookahead: watch === undefined });
+    let ran: number;
+    try {
+      // without a watch, the scalars depend on the step alone: the backend may compute them ahead
+      ran = this.exe.run(steps, before, { lookahead: watch === undefined });
+    } catch (e) {
+      this.t = t0 + current;
+      throw e;
+    }
     this.t += ran;
-    if (!stopped && ran > 0 && watch && loss) watch(this.t, loss[0]);
+    if (!stopped && ran > 0 && watch && loss) sees(this.t);
+    return ran;
+  }
+
+  /**
+   * Runs up to `steps` steps on any backend and waits for them: on CPU the watch sees every step, on
+   * other backends (one submit) it sees the last step only, once its values are read back.
+   */
+  async advance(steps: number, watch: StepWatch): Promise<number> {
+    if (this.sync) return this.run(steps, watch);
+    const ran = this.run(steps);
+    const [loss, gradNorm, finite] = await Promise.all(
+      [0, this.gradNormOut, this.finiteOut].map(async (o) => (o < 0 ? Number.NaN : (await this.exe.read(o))[0])),
+    );
+    if (ran > 0) watch(this.t, loss, { gradNorm, paramsFinite: this.finiteOut < 0 || finite === 0 });
     return ran;
   }
 
