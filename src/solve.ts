@@ -242,6 +242,9 @@ export class Run {
       if (!Number.isFinite(loss) || !params.every((p) => allFinite(p))) {
         this.divergedAt ??= this.program.t;
         this.status = 'diverged';
+      } else if (tolerance !== undefined && loss <= tolerance) {
+        // backends without per-step losses (WebGPU) meet the tolerance here, at the chunk's end
+        watch(this.program.t, loss);
       } else if (this.opts.gradTolerance !== undefined && gradNorm <= this.opts.gradTolerance)
         this.status = 'converged';
       else if (this.opts.timeLimitMs !== undefined && now() - this.started >= this.opts.timeLimitMs)
