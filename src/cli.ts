@@ -333,7 +333,7 @@ function runOptions(values: Record<string, unknown>, problem: Objective) {
   const steps = numberOption(values, 'steps', 'int') ?? problem.defaults?.steps ?? 1000;
   return {
     steps,
-    tolerance: numberOption(values, 'tolerance', 'nonneg') ?? problem.defaults?.tolerance,
+    tolerance: numberOption(values, 'tolerance', 'any') ?? problem.defaults?.tolerance,
     reportEvery: numberOption(values, 'report-every', 'int') ?? Math.max(1, Math.min(1000, Math.round(steps / 200))),
     seed: values.seed === undefined ? undefined : (numberOption(values, 'seed', 'any') ?? 0),
     lr: numberOption(values, 'lr', 'positive'),

@@ -109,24 +109,33 @@ const backendLabel = (b: Backend): string =>
   b.name === 'webgpu' && 'describeAdapter' in b ? `webgpu (${(b as WebGpuBackend).describeAdapter()})` : b.name;
 
 /**
- * Creates a run on the requested backend. WebGPU runs float32 (the problem is rebuilt in float32 when
- * it can be); 'auto' falls back to the CPU when no adapter exists or the problem uses ops WebGPU lacks.
+ * Creates a run on the requested backend, in the requested dtype: problems from specs are rebuilt in
+ * it (their data, defaults and tolerances follow). WebGPU runs float32; 'auto' falls back to the CPU
+ * when no adapter exists or the problem uses ops WebGPU lacks.
  */
 async function createRun(objective: Objective<AnyParams>, opts: SolveOptions): Promise<Run> {
   const b = opts.backend;
-  if (b !== 'webgpu' && b !== 'auto') return new Run(objective, opts);
+  if (b !== 'webgpu' && b !== 'auto') return new Run(inDType(objective, opts.dtype), opts);
   const gpu = await webgpuBackend();
   if (!gpu) {
     if (b === 'webgpu') throw new MatgradError("solve: backend 'webgpu' was requested but no WebGPU adapter was found");
-    return new Run(objective, { ...opts, backend: cpu });
+    return new Run(inDType(objective, opts.dtype), { ...opts, backend: cpu });
   }
   const dtype = opts.dtype ?? 'float32';
   try {
-    return new Run(objective.withDType?.(dtype) ?? objective, { ...opts, backend: gpu, dtype });
+    return new Run(inDType(objective, dtype), { ...opts, backend: gpu, dtype });
   } catch (e) {
     if (b === 'webgpu' || !(e instanceof MatgradError)) throw e;
-    return new Run(objective, { ...opts, backend: cpu }); // e.g. linear algebra without WGSL kernels yet
+    return new Run(inDType(objective, opts.dtype), { ...opts, backend: cpu }); // e.g. linear algebra without WGSL kernels yet
   }
+}
+
+/** The objective in `dtype`: rebuilt when it can be (problems from specs) and is not in it already. */
+function inDType(objective: Objective<AnyParams>, dtype: DType | undefined): Objective<AnyParams> {
+  if (!dtype || !objective.withDType) return objective;
+  const realOf = (d: string | undefined) => (d === 'complex64' ? 'float32' : d === 'complex128' || d === undefined ? 'float64' : d);
+  const current = Object.values(objective.params).map((p) => realOf(p.dtype));
+  return current.every((d) => d === dtype) ? objective : objective.withDType(dtype);
 }
 
 // every SolveOptions key (the type makes this list complete): any other key is a misspelling
@@ -153,7 +162,9 @@ function checkOptions(opts: SolveOptions, owner = 'solve'): void {
   positiveInt('steps');
   positiveInt('reportEvery');
   positiveInt('patience');
-  for (const name of ['tolerance', 'gradTolerance', 'timeLimitMs'] as const) {
+  // a loss may be negative (λ_min's is −λ), so its tolerance may be too
+  if (o.tolerance !== undefined) checkNumber(owner, 'tolerance', o.tolerance);
+  for (const name of ['gradTolerance', 'timeLimitMs'] as const) {
     const v = o[name];
     if (v !== undefined && !(typeof v === 'number' && v >= 0))
       throw new MatgradError(`${owner}: ${name} must be a non-negative number, got ${describe(v)}`);

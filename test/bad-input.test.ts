@@ -120,7 +120,7 @@ const API_CASES: [string, () => unknown, RegExp][] = [
   ['solve steps fraction', () => mg.solve(ok(), { steps: 1.5 }), /solve: steps must be a positive integer/],
   ['solve steps string', () => mg.solve(ok(), A({ steps: '10' })), /solve: steps must be a positive integer, got "10"/],
   ['solve reportEvery NaN', () => mg.solve(ok(), { reportEvery: NaN }), /solve: reportEvery must be a positive integer, got NaN/],
-  ['solve tolerance negative', () => mg.solve(ok(), { tolerance: -1 }), /solve: tolerance must be a non-negative number/],
+  ['solve tolerance NaN', () => mg.solve(ok(), { tolerance: NaN }), /solve: tolerance must be a number, got NaN/],
   ['solve backend', () => mg.solve(ok(), A({ backend: 'gpu' })), /solve: unknown backend "gpu"; use 'cpu', 'webgpu', 'auto' or a Backend/],
   ['solve dtype', () => mg.solve(ok(), A({ dtype: 'float16' })), /solve: dtype must be one of 'float64', 'float32'/],
   ['solve seed fraction', () => mg.solve(ok(), { seed: 0.5 }), /solve: seed must be an integer/],

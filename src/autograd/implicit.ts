@@ -3,10 +3,11 @@
 import { cpu } from '../backends/cpu/index.js';
 import type { Executable } from '../backends/backend.js';
 import { MatgradError, MatgradShapeError } from '../errors.js';
-import { solve as luSolve } from '../linalg/kernels.js';
+import { solve as luSolve, svd as svdKernel } from '../linalg/kernels.js';
+import { DEGENERACY_RTOL } from '../linalg/ops.js';
 import * as F from './api.js';
 import { compile } from './compile.js';
-import type { FloatArray } from './dtype.js';
+import { dtypeOfArray, type FloatArray } from './dtype.js';
 import { backward } from './grad.js';
 import { inputTensor, outputsOf, signature } from './jit.js';
 import type { Attrs, TensorInfo } from './node.js';
@@ -19,8 +20,17 @@ export interface CustomRootOptions {
   shape?: (thetas: readonly Shape[]) => Shape;
   /** Leading dims of x over which F is independent (a batch of small systems): each is solved alone. */
   batchDims?: number;
-  /** The adjoint solve: dense LU (default; small systems), or matrix-free GMRES / CG (CG needs ∂F/∂x symmetric positive definite). */
-  linearSolver?: 'lu' | 'gmres' | 'cg';
+  /**
+   * The adjoint solve: dense LU (default; small systems), dense least squares ('lstsq': the
+   * pseudo-inverse, for a ∂F/∂x that may be singular), or matrix-free GMRES / CG (CG needs ∂F/∂x
+   * symmetric positive definite).
+   */
+  linearSolver?: 'lu' | 'lstsq' | 'gmres' | 'cg';
+  /**
+   * 'lstsq': singular values of each block's ∂F/∂x at most rtol·(its largest) count as zero: those
+   * directions get no adjoint, so the gradient stays finite. Default DEGENERACY_RTOL of x's dtype.
+   */
+  rtol?: number;
   /** Iterative solvers: relative residual tolerance and iteration cap. */
   tol?: number;
   maxIter?: number;
@@ -29,7 +39,7 @@ export interface CustomRootOptions {
 interface RootSpec {
   residual: (x: Tensor, ...thetas: Tensor[]) => Tensor;
   solver: (...thetas: Tensor[]) => Tensor | FloatArray;
-  opts: Required<Pick<CustomRootOptions, 'batchDims' | 'linearSolver' | 'tol' | 'maxIter'>> & Pick<CustomRootOptions, 'shape'>;
+  opts: Required<Pick<CustomRootOptions, 'batchDims' | 'linearSolver' | 'tol' | 'maxIter'>> & Pick<CustomRootOptions, 'shape' | 'rtol'>;
   /** Compiled (x, θ…, v) ↦ (vᵀ∂F/∂x, vᵀ∂F/∂θ…), one per input signature. */
   adjoint: Map<string, Executable>;
 }
@@ -47,11 +57,12 @@ export function customRoot(
   opts: CustomRootOptions = {},
 ): (...thetas: Tensor[]) => Tensor {
   if (typeof residual !== 'function' || typeof solver !== 'function') throw new MatgradError('customRoot: expects a residual function and a solver function');
+  if (opts.rtol !== undefined && !(typeof opts.rtol === 'number' && opts.rtol >= 0 && opts.rtol < 1)) throw new MatgradError(`customRoot: rtol must be a number in [0, 1), got ${String(opts.rtol)}`);
   const id = nextRoot++;
   roots.set(id, {
     residual,
     solver,
-    opts: { batchDims: opts.batchDims ?? 0, linearSolver: opts.linearSolver ?? 'lu', tol: opts.tol ?? 1e-12, maxIter: opts.maxIter ?? 500, shape: opts.shape },
+    opts: { batchDims: opts.batchDims ?? 0, linearSolver: opts.linearSolver ?? 'lu', tol: opts.tol ?? 1e-12, maxIter: opts.maxIter ?? 500, shape: opts.shape, rtol: opts.rtol },
     adjoint: new Map(),
   });
   return (...thetas) => {
@@ -100,7 +111,8 @@ function adjointSolve(s: RootSpec, xbar: FloatArray, x: FloatArray, xShape: Shap
     out.set(exe.view(0));
   };
   const lambda = new Float64Array(N);
-  if (s.opts.linearSolver === 'lu') {
+  const dense = s.opts.linearSolver === 'lu' || s.opts.linearSolver === 'lstsq';
+  if (dense) {
     // probe with e_i in every block at once: row i of each block's Jacobian J (vᵀJ with v = e_i)
     const J = new Float64Array(blocks * m * m);
     const e = new Float64Array(N);
@@ -112,9 +124,10 @@ function adjointSolve(s: RootSpec, xbar: FloatArray, x: FloatArray, xShape: Shap
       // store Jᵀ: element (k, i) of block b is J[i, k]
       for (let b = 0; b < blocks; b++) for (let k = 0; k < m; k++) J[b * m * m + k * m + i] = row[b * m + k];
     }
-    luSolve(J, Float64Array.from(xbar), blocks, m, 1, lambda);
+    if (s.opts.linearSolver === 'lu') luSolve(J, Float64Array.from(xbar), blocks, m, 1, lambda);
+    else pinvSolve(J, xbar, blocks, m, s.opts.rtol ?? DEGENERACY_RTOL[dtypeOfArray(xbar)], lambda);
   } else {
-    iterativeSolve(s.opts.linearSolver, applyJt, Float64Array.from(xbar), lambda, s.opts.tol, s.opts.maxIter);
+    iterativeSolve(s.opts.linearSolver as 'gmres' | 'cg', applyJt, Float64Array.from(xbar), lambda, s.opts.tol, s.opts.maxIter);
   }
   exe.write(vSlot, lambda);
   exe.run(1);
@@ -122,6 +135,33 @@ function adjointSolve(s: RootSpec, xbar: FloatArray, x: FloatArray, xShape: Shap
     const g = exe.view(1 + i);
     for (let j = 0; j < o.length; j++) o[j] = -g[j];
   });
+}
+
+/**
+ * x = A⁺b per m×m block (A row-major): the minimum-norm least-squares solution from A's SVD, singular
+ * values ≤ rtol·σ_max dropped. A block that is not finite gets NaN (its gradient then shows it).
+ */
+function pinvSolve(A: Float64Array, b: FloatArray, blocks: number, m: number, rtol: number, x: Float64Array): void {
+  const U = new Float64Array(blocks * m * m);
+  const S = new Float64Array(blocks * m);
+  const Vh = new Float64Array(blocks * m * m);
+  svdKernel(A, blocks, m, m, U, S, Vh);
+  const t = new Float64Array(m);
+  for (let blk = 0; blk < blocks; blk++) {
+    const o = blk * m * m;
+    const cut = rtol * S[blk * m]; // descending: the first is the largest
+    for (let k = 0; k < m; k++) {
+      const sk = S[blk * m + k];
+      let dot = 0;
+      for (let i = 0; i < m; i++) dot += U[o + i * m + k] * b[blk * m + i];
+      t[k] = sk > cut && sk > 0 ? dot / sk : sk === sk ? 0 : Number.NaN;
+    }
+    for (let j = 0; j < m; j++) {
+      let v = 0;
+      for (let k = 0; k < m; k++) v += Vh[o + k * m + j] * t[k];
+      x[blk * m + j] = v;
+    }
+  }
 }
 
 /** GMRES (restarted, modified Gram–Schmidt) or CG for A·x = b with A given as a product. */

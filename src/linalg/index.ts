@@ -152,7 +152,9 @@ export interface EigenvectorOptions {
  * One eigenpair (value, unit vector) of each matrix, differentiated implicitly (seed 003): the
  * eigen-equation F(v, λ; A) = [(A − λI)v; (vᵀv − 1)/2] = 0 is the constraint, so the adjoint is the
  * bordered system [A − λI, −v; vᵀ, 0]ᵀ. Works for symmetric A and for non-symmetric A with a simple
- * real eigenvalue; batched over leading dims.
+ * real eigenvalue; batched over leading dims. At a repeated eigenvalue the bordered system is singular:
+ * it is solved in the least-squares sense, dropping the directions of the other eigenvectors of the
+ * same eigenvalue (gaps ≤ DEGENERACY_RTOL relative to ‖A‖_F), the pairs eigh's gradient drops.
  */
 export function eigenvector(A: Tensor, opts: EigenvectorOptions = {}): { value: Tensor; vector: Tensor } {
   need('eigenvector', A);
@@ -165,40 +167,53 @@ export function eigenvector(A: Tensor, opts: EigenvectorOptions = {}): { value: 
   const index = which === 'smallest' ? 0 : which === 'largest' ? n - 1 : which;
   if (!Number.isInteger(index) || index < 0 || index >= n) throw new MatgradError(`linalg.eigenvector: which must be 'smallest', 'largest' or an index in [0, ${n - 1}], got ${String(which)}`);
   const root = eigenRoot(batch.length, n, index, opts.symmetric);
-  const x = root(A);
+  const s = normScale(A);
+  const x = root(A, s);
   const start = batch.map(() => 0);
   return {
     vector: F.slice(x, [...start, 0], [...batch, n]),
-    value: F.reshape(F.slice(x, [...start, n], [...batch, 1]), batch),
+    value: F.mul(F.reshape(F.slice(x, [...start, n], [...batch, 1]), batch), F.reshape(s, batch)),
   };
 }
 
-const eigenRoots = new Map<string, (A: Tensor) => Tensor>();
+/**
+ * ‖A‖_F per matrix ([..., 1]; 1 for a zero matrix, with a finite gradient there): the bordered system
+ * is written in units of it, so its border has the scale of its eigenvalue gaps and one relative
+ * tolerance separates degenerate gaps from the rest at any scale of A.
+ */
+function normScale(A: Tensor): Tensor {
+  const q = F.sum(F.square(A), [-2, -1]);
+  const s = F.sqrt(F.where(F.gt(q, 0), q, 1));
+  return F.reshape(s, [...s.shape, 1]);
+}
+
+const eigenRoots = new Map<string, (A: Tensor, s: Tensor) => Tensor>();
 function eigenRoot(batchDims: number, n: number, index: number, symmetric: boolean | undefined) {
   const key = `${batchDims}:${n}:${index}:${symmetric}`;
   let root = eigenRoots.get(key);
   if (!root) {
-    const residual = (x: Tensor, A: Tensor) => {
+    // x = (v, μ) with λ = s·μ, s = ‖A‖_F: F = [(A − sμI)v; s(vᵀv − 1)/2], whose Jacobian in x has
+    // singular values |λⱼ − λ| (j ≠ the chosen pair) and s, s (the border)
+    const residual = (x: Tensor, A: Tensor, s: Tensor) => {
       const batch = x.shape.slice(0, -1);
       const start = batch.map(() => 0);
       const v = F.slice(x, [...start, 0], [...batch, n]);
-      const lam = F.slice(x, [...start, n], [...batch, 1]);
+      const lam = F.mul(F.slice(x, [...start, n], [...batch, 1]), s);
       const Av = F.reshape(F.matmul(A, F.reshape(v, [...batch, n, 1])), [...batch, n]);
-      const norm = F.mul(F.sub(F.sum(F.square(v), -1, true), 1), 0.5);
+      const norm = F.mul(F.mul(F.sub(F.sum(F.square(v), -1, true), 1), 0.5), s);
       return F.concat([F.sub(Av, F.mul(lam, v)), norm], -1);
     };
-    const solver = (A: Tensor) => {
+    const solver = (A: Tensor, s: Tensor) => {
       const sym = symmetric ?? F.max(F.abs(F.sub(A, F.transpose(A)))).item() <= 1e-12 * Math.max(1e-300, F.max(F.abs(A)).item());
       const { values, vectors } = sym ? eigh(A) : eig(A);
       const batch = A.shape.slice(0, -2);
       const start = batch.map(() => 0);
       const v = F.reshape(F.slice(vectors, [...start, 0, index], [...batch, n, 1]), [...batch, n]);
       const lam = F.slice(values, [...start, index], [...batch, 1]);
-      return F.concat([v, lam], -1);
+      return F.concat([v, F.div(lam, s)], -1);
     };
-    root = customRoot(residual, solver, { shape: ([a]) => [...a.slice(0, -2), n + 1], batchDims });
+    root = customRoot(residual, solver, { shape: ([a]) => [...a.slice(0, -2), n + 1], batchDims, linearSolver: 'lstsq' });
     eigenRoots.set(key, root);
   }
   return root;
 }
-

@@ -14,8 +14,10 @@ export type LinalgOpName = 'eigh' | 'svd' | 'solve' | 'inv' | 'cholesky' | 'qr' 
 
 /**
  * Eigen/singular value pairs closer than this (relative to the largest magnitude) count as degenerate:
- * their ill-defined 1/(λⱼ − λᵢ) terms are dropped from the gradient. For losses invariant to the basis
- * chosen inside a degenerate subspace this gives the exact, finite gradient; otherwise a stable one.
+ * their ill-defined 1/(λⱼ − λᵢ) terms are dropped from the gradient, which stays finite. It is exact
+ * when the loss depends on each degenerate cluster only through a symmetric function of its values and
+ * the subspace its vectors span (then the dropped terms are 0); a loss that weights a cluster's values
+ * differently (⟨W, V·diag(λ)·Vᵀ⟩ at I) loses their limit (see test/degenerate-gradients.test.ts).
  */
 export const DEGENERACY_RTOL: Record<DType, number> = { float64: 1e-10, float32: 1e-5 };
 

@@ -6,6 +6,7 @@ import { adam } from '../optimizers/adam.js';
 import { type Issue, type KindDef, limitIssues, ParamInit, type SourceShapes, SpecBase, throwIssues } from './common.js';
 import { type Objective, objective, param } from './objective.js';
 import { MatrixSource, materialize, sourceShape } from './sources.js';
+import { lossTolerance, usableScale } from './defaults.js';
 
 /**
  * Seed 003: a loss on an eigenvector of a learned symmetric matrix M = S + P (S the given matrix, P the
@@ -58,6 +59,7 @@ function build(spec: EigenvectorSpec, ctx: { baseDir?: string }): Objective {
   };
   // the component of v across the target: its norm is sin(angle), accurate for tiny angles (unlike 1 − cos²)
   const across = (v: Tensor) => F.sub(v, F.mul(F.sum(F.mul(v, target), -1, true), target));
+  const c = usableScale(Math.sqrt(F.mean(F.square(S)).item() * n));
   return objective(
     { P: param([...batch, n, n], { init: spec.init.init, seed: spec.init.seed, scale: spec.init.scale, dtype }) },
     ({ P }) => {
@@ -71,7 +73,10 @@ function build(spec: EigenvectorSpec, ctx: { baseDir?: string }): Objective {
       name: spec.name ?? `eigenvector ${S.shape.join('×')} (${spec.which}, ${spec.gradient})`,
       // sin of the angle to the target (the angle itself to first order); eigenvectors have no sign
       metrics: ({ P }) => ({ angle: F.sqrt(F.sum(F.square(across(vectorOf(P))), -1)) }),
-      defaults: { optimizer: () => adam({ lr: 0.05 }), steps: 2000, tolerance: 1e-26 },
+      // Adam moves P by about lr per step: 0.05 of the size c of S's eigenvalues (‖S‖_F/√n; 1 for S = 0),
+      // so the perturbation has the scale of the matrix it perturbs; the loss (sin² of an angle) has
+      // gradients ∝ 1/c, so Adam's eps is 1e-8/c. Together: the same run at any scale of S.
+      defaults: { optimizer: () => adam({ lr: 0.05 * c, eps: 1e-8 / c }), steps: 2000, tolerance: lossTolerance(1e-26, dtype) },
       optimum: 0,
     },
   );

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import * as F from '../autograd/api.js';
-import { adjoint, type AnyTensor, complex, ComplexTensor, viewAsComplex } from '../autograd/complex.js';
+import { adjoint, type AnyTensor, complex, ComplexTensor, toReal, viewAsComplex } from '../autograd/complex.js';
 import { eye, type Tensor } from '../autograd/tensor.js';
 import { inv } from '../linalg/index.js';
 import { MatgradLinalgError } from '../errors.js';
 import { sgd } from '../optimizers/sgd.js';
 import { type Objective, objective, param } from './objective.js';
+import { lossTolerance, maxAbs, stepFromCurvature } from './defaults.js';
 import { type Issue, type KindDef, limitIssues, ParamInit, type SourceShapes, SpecBase, throwIssues } from './common.js';
 import { MatrixSource, materialize, sourceShape } from './sources.js';
 
@@ -79,10 +80,13 @@ function build(spec: InverseSpec, ctx: Parameters<KindDef<InverseSpec>['build']>
     return rs;
   };
   const lossOf = (r: AnyTensor) => (spec.loss === 'mse' ? F.mean(abs2(r)) : F.sum(abs2(r)));
-  // curvature bound: the loss Hessian's largest eigenvalue is at most 2‖M‖²_F (divided by the count for mse)
-  const frob2 = F.max(F.sum(abs2(M), [-2, -1])).item();
+  // Curvature bound: the loss Hessian's largest eigenvalue is at most 2‖M‖²_F per residual (divided by
+  // the count for mse), taken over the batch. ‖M‖²_F is computed as max|M|²·‖M/max|M|‖²_F so it does
+  // not overflow; a zero M has a constant loss (any step; the run ends at max-steps, not converged).
+  const peak = maxAbs(toReal(M).dataSync());
+  const frob2 = peak > 0 ? maxAbs(F.sum(abs2(F.div(M, peak)), [-2, -1]).dataSync()) : 0;
   const count = spec.loss === 'mse' ? Math.max(1, batch.reduce((a, b) => a * b, 1)) * m * n : 1;
-  const L = ((spec.side === 'both' ? 4 : 2) * frob2) / count;
+  const L = (((spec.side === 'both' ? 4 : 2) * frob2) / count) * peak * peak;
   const exact = exactInverse(M, spec.side);
   const exactNorm = exact ? F.sqrt(F.sum(abs2(exact), [-2, -1])) : null;
   const init = spec.init ?? { init: m === n ? ('uniform' as const) : ('zeros' as const), seed: 1, scale: 1 };
@@ -96,7 +100,7 @@ function build(spec: InverseSpec, ctx: Parameters<KindDef<InverseSpec>['build']>
         residual: F.sqrt(F.sum(abs2(residuals(X)[0]), [-2, -1])),
         ...(exact && exactNorm ? { relativeError: F.div(F.sqrt(F.sum(abs2(F.sub(asX(X), exact)), [-2, -1])), exactNorm) } : {}),
       }),
-      defaults: { optimizer: () => sgd({ lr: 1 / L, momentum: 0.9 }), steps: 20_000, tolerance: spec.loss === 'mse' ? 1e-28 : 1e-26 },
+      defaults: { optimizer: () => sgd({ lr: stepFromCurvature(L), momentum: 0.9 }), steps: 20_000, tolerance: lossTolerance(spec.loss === 'mse' ? 1e-28 : 1e-26, dtype) },
       optimum: 0,
     },
   );

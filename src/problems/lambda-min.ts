@@ -8,6 +8,7 @@ import { reduceOnPlateau } from '../optimizers/schedules.js';
 import { type Issue, type KindDef, limitIssues, ParamInit, SpecBase } from './common.js';
 import { type Objective, objective, param } from './objective.js';
 import { BatchDims, PositiveInt, Side } from './sources.js';
+import { EPS } from './defaults.js';
 
 /** Seed 000: the symmetric PSD matrix of given trace whose smallest eigenvalue is largest (optimum: (trace/n)·I). */
 export const LambdaMinSpec = SpecBase.extend({
@@ -35,6 +36,7 @@ function build(spec: LambdaMinSpec): Objective {
     const LLt = F.matmul(L, F.transpose(L));
     return spec.parametrization === 'cholesky' ? F.mul(F.div(LLt, F.reshape(F.trace(LLt), [...batch, 1, 1])), trace) : F.mul(LLt, trace);
   };
+  const optimum = (-k * trace) / n;
   const smallest = (A: Tensor) => F.slice(eigvalsh(A), [...batch.map(() => 0), 0], [...batch, k]);
   return objective(
     {
@@ -56,12 +58,15 @@ function build(spec: LambdaMinSpec): Objective {
         return { lambdaMin: lmin, gap: F.sub(trace / n, lmin), spread: F.sub(lmax, lmin) };
       },
       // λ_min is not smooth at its optimum (all eigenvalues meet): Adam oscillates at the scale of its
-      // step, so the default halves the step whenever progress stalls
+      // step, so the default halves the step whenever progress stalls. The gradients scale with the
+      // trace (A is trace times a scale-free matrix of L), so Adam's eps does too. At a kink the loss
+      // is reached to about √eps relative: converged there.
       defaults: {
-        optimizer: () => adam({ lr: reduceOnPlateau({ lr: 0.01, factor: 0.5, patience: 10, threshold: 1e-9, minLr: 1e-12 }) }),
+        optimizer: () => adam({ lr: reduceOnPlateau({ lr: 0.01, factor: 0.5, patience: 10, threshold: 1e-9, minLr: 1e-12 }), eps: 1e-8 * trace }),
         steps: 5000,
+        tolerance: optimum + Math.abs(optimum) * Math.sqrt(EPS[dtype]),
       },
-      optimum: (-k * trace) / n,
+      optimum,
     },
   );
 }

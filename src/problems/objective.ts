@@ -154,7 +154,7 @@ export function checkObjective<O extends Objective<AnyParams>>(owner: string, ob
   const d = checkOptionsObject<NonNullable<Objective['defaults']>>(`${owner} (defaults)`, obj.defaults, ['optimizer', 'steps', 'tolerance']);
   if (d.optimizer !== undefined && typeof d.optimizer !== 'function') throw new MatgradError(`${owner}: defaults.optimizer must be a function returning an optimizer, got ${describe(d.optimizer)}`);
   if (d.steps !== undefined) checkNumber(`${owner}: defaults`, 'steps', d.steps, { min: 1, integer: true });
-  if (d.tolerance !== undefined) checkNumber(`${owner}: defaults`, 'tolerance', d.tolerance, { min: 0 });
+  if (d.tolerance !== undefined) checkNumber(`${owner}: defaults`, 'tolerance', d.tolerance); // a loss (and so its tolerance) may be negative
   return obj;
 }
 

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import * as F from '../autograd/api.js';
-import { eye, type Tensor } from '../autograd/tensor.js';
+import { eye, full, type Tensor, tensor } from '../autograd/tensor.js';
 import { svdvals } from '../linalg/index.js';
 import { adam } from '../optimizers/adam.js';
 import { stiefel } from '../optimizers/constraints.js';
 import { sgd } from '../optimizers/sgd.js';
+import { chain } from '../optimizers/transform.js';
+import { EPS, lossTolerance, maxAbs, scaleEach, stepFromCurvature, usableScale } from './defaults.js';
 import { type Issue, type KindDef, ParamInit, type SourceShapes, SpecBase, throwIssues } from './common.js';
 import { type Objective, objective, param } from './objective.js';
 import { MatrixSource, materialize, PositiveInt, sourceShape } from './sources.js';
@@ -52,16 +54,21 @@ function build(spec: SvdSpec, ctx: { baseDir?: string }): Objective {
   const k = spec.rank ?? Math.min(m, n);
   const sigma = svdvals(A);
   const top = F.slice(sigma, [...batch.map(() => 0), 0], [...batch, k]);
-  const sigmaMax = F.max(sigma).item();
+  // s starts at each matrix's largest singular value c (1 for a zero matrix), so every run starts at
+  // the scale of its data (see the default optimizers below)
+  const c = Array.from(F.slice(sigma, [...batch.map(() => 0), 0], [...batch, 1]).dataSync(), usableScale);
+  const cOf = (f: (c: number) => number, trailing: number) => tensor(c.map(f), { dtype, shape: [...batch, ...Array<number>(trailing).fill(1)] });
+  const s0 = F.mul(full([...batch, k], 1, { dtype }), cOf((x) => x, 1));
   const { init, seed, scale } = spec.init;
   const stiefelParam = spec.parametrization === 'stiefel';
   const params = {
     U: param([...batch, m, k], { init, seed, scale: stiefelParam ? scale : scale * 0.1, dtype, constraint: stiefelParam ? stiefel() : undefined }),
-    s: param([...batch, k], { init: 'ones', dtype }),
+    s: param(s0),
     V: param([...batch, n, k], { init, seed: seed + 1, scale: stiefelParam ? scale : scale * 0.1, dtype, constraint: stiefelParam ? stiefel() : undefined }),
   };
   // Eckart–Young: the best rank-k error is the norm of the remaining singular values
   const tail = k < Math.min(m, n) ? F.sqrt(F.sum(F.square(F.slice(sigma, [...batch.map(() => 0), k], [...batch, Math.min(m, n) - k])), -1)) : null;
+  const optimum = tail ? F.mean(F.div(F.square(tail), m * n)).item() : 0;
   return objective(
     params,
     ({ U, s, V }) => (stiefelParam ? F.mean(F.square(F.sub(A, reconstruct(U, s, V)))) : factorLoss(A, U, s, V, spec.weight)),
@@ -76,16 +83,26 @@ function build(spec: SvdSpec, ctx: { baseDir?: string }): Objective {
         return {
           approximationError: err,
           excessOverBest: tail ? F.sub(err, tail) : err,
-          singularValueError: F.max(F.div(F.abs(F.sub(sorted, top)), F.maximum(top, 1e-300)), -1),
+          // relative to each value, but to at least eps·σ_max: a zero singular value has no relative error
+          singularValueError: F.max(F.div(F.abs(F.sub(sorted, top)), F.maximum(top, F.mul(cOf((x) => x, 1), EPS[dtype]))), -1),
           orthogonality: F.add(F.sqrt(F.sum(F.square(F.sub(F.matmulT(U, U, true, false), I)), [-2, -1])), F.sqrt(F.sum(F.square(F.sub(F.matmulT(V, V, true, false), I)), [-2, -1]))),
         };
       },
       defaults: {
-        // mean-squared fit: curvature ≈ 2σ²_max/(m·n); heavy ball at 1/L converges on the manifold
-        optimizer: stiefelParam ? () => sgd({ lr: (m * n) / (2 * sigmaMax * sigmaMax + 1e-300), momentum: 0.9 }) : () => adam({ lr: 0.01 }),
+        // The mean-squared fit f = ‖A − U·diag(s)·Vᵀ‖²_F/(mn) with orthonormal U, V: its residual moves by
+        // ‖dr‖ ≤ s_max(‖dU‖ + ‖dV‖) + ‖ds‖, and s stays near c (where it starts). Scaling the U and V
+        // gradients by 1/c² makes that ‖dr‖² ≤ 3‖d‖² in the scaled steps: curvature L = 6/(mn) for
+        // every block, whatever the scale of A (zero A included). Heavy ball (β = 0.9) is stable up to
+        // lr·L < 2(1 + β) = 3.8; lr = 2/L keeps a margin.
+        // The factor loss (Adam) has s's steps scaled by c, so s moves at the scale of A.
+        optimizer: stiefelParam
+          ? () => chain(scaleEach([cOf((x) => 1 / (x * x), 2), 1, cOf((x) => 1 / (x * x), 2)]), sgd({ lr: 2 * stepFromCurvature(6 / (m * n)), momentum: 0.9 }))
+          : () => chain(adam({ lr: 0.01 }), scaleEach([1, cOf((x) => x, 1), 1])),
         steps: 5000,
+        // converged at the optimum up to rounding: residual entries of ~1e-13·σ_max (float64) past it
+        tolerance: optimum * (1 + 64 * EPS[dtype]) + lossTolerance(1e-26, dtype) * maxAbs(c) ** 2,
       },
-      optimum: tail ? F.mean(F.div(F.square(tail), m * n)).item() : 0,
+      optimum,
     },
   );
 }
