@@ -230,7 +230,8 @@ describe('browser demo (Vite + Chromium)', () => {
 
   it.for(['cpu', 'webgpu'] as const)('Stop cancels a running comparison promptly (%s)', { timeout: 60_000 }, async (backend, ctx) => {
     const p = await openDemo((note) => ctx.skip(note));
-    await configure(p, { problem: 'lambda-min-4', optimizers: ['sgd', 'adam'], backend, steps: 200_000 });
+    // plain and heavy-ball SGD oscillate at their step's scale on λ_min's kink: neither reaches its tolerance
+    await configure(p, { problem: 'lambda-min-4', optimizers: ['sgd', 'momentum'], backend, steps: 200_000 });
     await p.click('#start');
     await p.waitForFunction(() => Number(document.getElementById('chart')!.dataset.points) >= 4, undefined, { timeout: 20_000 });
     const clicked = performance.now();
