@@ -167,12 +167,9 @@ export class Run {
       if (backend.name !== 'cpu') throw new MatgradError('solve: lbfgs runs on the CPU backend');
       if (constraints.some(Boolean)) throw new MatgradError('solve: lbfgs does not support parameter constraints; use a gradient transform');
       this.program = new LbfgsProgram(initial, loss, opt);
-      this.tx = null;
     } else {
-      const tx = opt as Transform;
-      tx.reset?.();
-      this.program = new StepProgram(initial, loss, tx, { backend, constraints });
-      this.tx = tx;
+      // the program steps its own started copy of the transform (schedule state belongs to the run)
+      this.program = new StepProgram(initial, loss, opt as Transform, { backend, constraints });
     }
     this.steps = opts.steps ?? objective.defaults?.steps ?? 1000;
     this.reportEvery = opts.reportEvery ?? 100;
@@ -187,7 +184,6 @@ export class Run {
       });
     } else this.metricsFn = null;
   }
-  private readonly tx: Transform | null;
   private readonly backend: string;
 
   get done(): boolean {
@@ -205,7 +201,6 @@ export class Run {
     const patience = this.opts.patience;
     const chunk = Math.min(this.reportEvery, this.steps - this.program.t);
     const watch = (t: number, loss: number): boolean => {
-      this.tx?.observe?.(loss);
       if (!Number.isFinite(loss)) {
         this.divergedAt = t;
         this.status = 'diverged';

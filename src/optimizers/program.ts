@@ -6,7 +6,7 @@ import { fromArray, ones, type Tensor } from '../autograd/tensor.js';
 import type { Backend, Executable } from '../backends/backend.js';
 import { cpu } from '../backends/cpu/index.js';
 import { MatgradError, MatgradShapeError } from '../errors.js';
-import type { Transform } from './transform.js';
+import { startTransform, type Transform } from './transform.js';
 
 /** The loss as a function of the parameters. */
 export type LossFn = (...params: Tensor[]) => Tensor;
@@ -46,13 +46,12 @@ export class StepProgram {
   private readonly gradNormOut: number;
   private readonly paramsOut: number;
   private readonly sync: boolean;
+  /** This program's own copy of the transform: its host-side state (schedules) belongs to this run. */
+  private readonly tx: Transform;
 
-  constructor(
-    initial: readonly Tensor[],
-    loss: LossFn,
-    private readonly tx: Transform,
-    opts: StepProgramOptions = {},
-  ) {
+  constructor(initial: readonly Tensor[], loss: LossFn, transform: Transform, opts: StepProgramOptions = {}) {
+    const tx = startTransform(transform);
+    this.tx = tx;
     const backend = opts.backend ?? cpu;
     this.sync = backend.name === 'cpu';
     initial.forEach((p, i) => {
@@ -113,24 +112,28 @@ export class StepProgram {
 
   /**
    * Runs up to `steps` steps; returns how many ran. On CPU `watch` sees every step's loss and may stop
-   * the run after any step; on other backends it sees the last step of the chunk only.
+   * the run after any step, and a transform that observes the loss (reduce-on-plateau) gets each one
+   * before the next step's scalars are written; on other backends neither sees the losses.
    */
   run(steps: number, watch?: StepWatch): number {
     const t0 = this.t;
     const loss = this.sync ? this.exe.view(0) : null;
+    const observe = this.tx.observe;
+    const seen: StepWatch | undefined =
+      observe && loss ? (t, l) => (observe(l), watch?.(t, l) ?? false) : loss ? watch : undefined;
     let stopped = false;
     const before = (s: number, out: Float64Array): boolean | undefined => {
-      if (s > 0 && watch && loss && watch(t0 + s, loss[0])) {
+      if (s > 0 && seen?.(t0 + s, loss![0])) {
         stopped = true;
         return false;
       }
       this.tx.writeScalars(t0 + s + 1, out, 0);
       return undefined;
     };
-    // without a watch, the scalars depend on the step alone: the backend may compute them ahead
-    const ran = this.exe.run(steps, before, { lookahead: watch === undefined });
+    // when nothing reads the losses, the scalars depend on the step alone: the backend may compute them ahead
+    const ran = this.exe.run(steps, before, { lookahead: seen === undefined && watch === undefined });
     this.t += ran;
-    if (!stopped && ran > 0 && watch && loss) watch(this.t, loss[0]);
+    if (!stopped && ran > 0 && seen) seen(this.t, loss![0]);
     return ran;
   }
 
