@@ -247,12 +247,9 @@ export class Run {
       if (backend.name !== 'cpu') throw new MatgradError('solve: lbfgs runs on the CPU backend');
       if (constraints.some(Boolean)) throw new MatgradError('solve: lbfgs does not support parameter constraints; use a gradient transform');
       this.program = new LbfgsProgram(initial, loss, opt);
-      this.tx = null;
     } else {
-      const tx = opt as Transform;
-      tx.reset?.();
-      this.program = new StepProgram(initial, loss, tx, { backend, constraints, finiteCheck: true });
-      this.tx = tx;
+      // the program steps its own started copy of the transform (schedule state belongs to the run)
+      this.program = new StepProgram(initial, loss, opt as Transform, { backend, constraints, finiteCheck: true });
     }
     this.steps = opts.steps ?? objective.defaults?.steps ?? 1000;
     this.reportEvery = opts.reportEvery ?? 100;
@@ -265,7 +262,6 @@ export class Run {
         })
       : null;
   }
-  private readonly tx: Transform | null;
   private readonly backend: string;
 
   get done(): boolean {
@@ -352,7 +348,6 @@ export class Run {
 
   /** Sees every step (on WebGPU every submit's last); returns true to stop the run there. */
   private readonly watch: StepWatch = (t, loss, { gradNorm, paramsFinite }) => {
-    this.tx?.observe?.(loss);
     this.loss = loss;
     this.gradNorm = gradNorm;
     if (!Number.isFinite(loss) || !paramsFinite) {

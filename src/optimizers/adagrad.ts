@@ -38,6 +38,6 @@ export function adagrad(opts: AdagradOptions = {}): Transform {
       });
       return { updates, state: next };
     },
-    ...scheduleHooks(lr),
+    ...scheduleHooks(lr, (rate) => adagrad({ ...opts, lr: rate })),
   };
 }

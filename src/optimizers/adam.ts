@@ -56,7 +56,7 @@ function adamLike(name: 'adam' | 'adamw', opts: AdamOptions, decoupled: boolean)
       });
       return { updates, state: next };
     },
-    ...scheduleHooks(lr),
+    ...scheduleHooks(lr, (rate) => adamLike(name, { ...opts, lr: rate }, decoupled)),
   };
 }
 

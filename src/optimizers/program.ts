@@ -6,7 +6,7 @@ import { fromArray, ones, type Tensor } from '../autograd/tensor.js';
 import type { Backend, Executable } from '../backends/backend.js';
 import { cpu } from '../backends/cpu/index.js';
 import { MatgradError, MatgradShapeError } from '../errors.js';
-import type { Transform } from './transform.js';
+import { startTransform, type Transform } from './transform.js';
 
 /** The loss as a function of the parameters. */
 export type LossFn = (...params: Tensor[]) => Tensor;
@@ -60,13 +60,12 @@ export class StepProgram {
   private readonly finiteOut: number;
   private readonly paramsOut: number;
   private readonly sync: boolean;
+  /** This program's own copy of the transform: its host-side state (schedules) belongs to this run. */
+  private readonly tx: Transform;
 
-  constructor(
-    initial: readonly Tensor[],
-    loss: LossFn,
-    private readonly tx: Transform,
-    opts: StepProgramOptions = {},
-  ) {
+  constructor(initial: readonly Tensor[], loss: LossFn, transform: Transform, opts: StepProgramOptions = {}) {
+    const tx = startTransform(transform);
+    this.tx = tx;
     const backend = opts.backend ?? cpu;
     this.sync = backend.name === 'cpu';
     initial.forEach((p, i) => {
@@ -132,26 +131,31 @@ export class StepProgram {
 
   /**
    * Runs up to `steps` steps; returns how many ran. On CPU `watch` sees every step's loss and may stop
-   * the run after any step; elsewhere use `advance`, which awaits the device. When a step throws (a
-   * host-side solver inside the program), `t` counts the steps completed before it and the error
-   * propagates.
+   * the run after any step, and a transform that observes the loss (reduce-on-plateau) gets each one
+   * before the next step's scalars are written; elsewhere use `advance`, which awaits the device. When
+   * a step throws (a host-side solver inside the program), `t` counts the steps completed before it and
+   * the error propagates.
    */
   run(steps: number, watch?: StepWatch): number {
     const t0 = this.t;
     const loss = this.sync ? this.exe.view(0) : null;
     const gradNorm = loss && this.gradNormOut >= 0 ? this.exe.view(this.gradNormOut) : null;
     const finite = loss && this.finiteOut >= 0 ? this.exe.view(this.finiteOut) : null;
+    const observe = this.tx.observe;
+    const seeing = loss !== null && (watch !== undefined || observe !== undefined);
     const info = { gradNorm: Number.NaN, paramsFinite: true }; // one object for every step: no garbage
-    const sees = (t: number) => {
+    const sees = (t: number): boolean => {
+      observe?.(loss![0]);
+      if (!watch) return false;
       info.gradNorm = gradNorm ? gradNorm[0] : Number.NaN;
       info.paramsFinite = finite ? finite[0] === 0 : true;
-      return watch!(t, loss![0], info);
+      return watch(t, loss![0], info);
     };
     let stopped = false;
     let current = 0;
     const before = (s: number, out: Float64Array): boolean | undefined => {
       current = s;
-      if (s > 0 && watch && loss && sees(t0 + s)) {
+      if (s > 0 && seeing && sees(t0 + s)) {
         stopped = true;
         return false;
       }
@@ -160,20 +164,21 @@ export class StepProgram {
     };
     let ran: number;
     try {
-      // without a watch, the scalars depend on the step alone: the backend may compute them ahead
-      ran = this.exe.run(steps, before, { lookahead: watch === undefined });
+      // when nothing reads the losses, the scalars depend on the step alone: the backend may compute them ahead
+      ran = this.exe.run(steps, before, { lookahead: !seeing });
     } catch (e) {
       this.t = t0 + current;
       throw e;
     }
     this.t += ran;
-    if (!stopped && ran > 0 && watch && loss) sees(this.t);
+    if (!stopped && ran > 0 && seeing) sees(this.t);
     return ran;
   }
 
   /**
-   * Runs up to `steps` steps on any backend and waits for them: on CPU the watch sees every step, on
-   * other backends (one submit) it sees the last step only, once its values are read back.
+   * Runs up to `steps` steps on any backend and waits for them: on CPU the watch (and a transform that
+   * observes the loss) sees every step, on other backends (one submit) the last step only, once its
+   * values are read back.
    */
   async advance(steps: number, watch: StepWatch): Promise<number> {
     if (this.sync) return this.run(steps, watch);
@@ -181,7 +186,10 @@ export class StepProgram {
     const [loss, gradNorm, finite] = await Promise.all(
       [0, this.gradNormOut, this.finiteOut].map(async (o) => (o < 0 ? Number.NaN : (await this.exe.read(o))[0])),
     );
-    if (ran > 0) watch(this.t, loss, { gradNorm, paramsFinite: this.finiteOut < 0 || finite === 0 });
+    if (ran > 0) {
+      this.tx.observe?.(loss);
+      watch(this.t, loss, { gradNorm, paramsFinite: this.finiteOut < 0 || finite === 0 });
+    }
     return ran;
   }
 

@@ -59,6 +59,6 @@ export function rmsprop(opts: RmspropOptions = {}): Transform {
       });
       return { updates, state: next };
     },
-    ...scheduleHooks(lr),
+    ...scheduleHooks(lr, (rate) => rmsprop({ ...opts, lr: rate })),
   };
 }

@@ -40,8 +40,9 @@ export function warmup(opts: { lr: number; warmupSteps: number; after?: Schedule
   const { lr, warmupSteps, after } = opts;
   checkNumber('schedules.warmup', 'warmupSteps', warmupSteps, { min: 1, integer: true });
   const s: Schedule = (t) => (t < warmupSteps ? (lr * (t + 1)) / warmupSteps : after ? after(t - warmupSteps) : lr);
-  s.observe = after?.observe?.bind(after);
-  s.reset = after?.reset?.bind(after);
+  // a stateful `after` makes warmup stateful: each run starts its own copy of it
+  if (after?.start) s.start = () => warmup({ ...opts, after: after.start!() });
+  if (after?.observe) s.observe = after.observe.bind(after);
   return s;
 }
 
@@ -57,10 +58,20 @@ export interface PlateauOptions {
   eps?: number;
 }
 
-/** ReduceLROnPlateau, fed every step's loss through `observe` (solve() does this). */
+/**
+ * ReduceLROnPlateau. The value is a description (its lr is `opts.lr`); each run steps its own started
+ * copy, fed every step's loss through `observe` (StepProgram does this).
+ */
 export function reduceOnPlateau(opts: PlateauOptions): Schedule {
+  if ((opts.factor ?? 0.1) >= 1) throw new MatgradError('reduceOnPlateau: factor must be < 1');
+  const s: Schedule = () => opts.lr;
+  s.start = () => plateauRun(opts);
+  return s;
+}
+
+/** One run's ReduceLROnPlateau state. */
+function plateauRun(opts: PlateauOptions): Schedule {
   const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = opts;
-  if (factor >= 1) throw new MatgradError('reduceOnPlateau: factor must be < 1');
   let lr = opts.lr;
   let best = mode === 'min' ? Infinity : -Infinity;
   let bad = 0;
@@ -70,6 +81,7 @@ export function reduceOnPlateau(opts: PlateauOptions): Schedule {
     return thresholdMode === 'rel' ? a > best * (threshold + 1) : a > best + threshold;
   };
   const s: Schedule = () => lr;
+  s.start = () => plateauRun(opts);
   s.observe = (metric) => {
     if (better(metric)) {
       best = metric;
@@ -85,12 +97,6 @@ export function reduceOnPlateau(opts: PlateauOptions): Schedule {
       cooldownLeft = cooldown;
       bad = 0;
     }
-  };
-  s.reset = () => {
-    lr = opts.lr;
-    best = mode === 'min' ? Infinity : -Infinity;
-    bad = 0;
-    cooldownLeft = 0;
   };
   return s;
 }

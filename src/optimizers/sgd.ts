@@ -51,6 +51,6 @@ export function sgd(opts: SgdOptions = {}): Transform {
       }
       return { updates, state: next };
     },
-    ...scheduleHooks(lr),
+    ...scheduleHooks(lr, (rate) => sgd({ ...opts, lr: rate })),
   };
 }

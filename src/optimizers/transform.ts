@@ -2,13 +2,17 @@ import type { TensorInfo } from '../autograd/node.js';
 import type { Tensor } from '../autograd/tensor.js';
 import { checkNumber } from '../check.js';
 
-/** A learning rate (or other hyperparameter) that changes with the step: `step` counts completed steps. */
+/**
+ * A learning rate (or other hyperparameter) that changes with the step: `step` counts completed steps.
+ * A schedule value is a description that any number of runs may share. One with state (reacting to
+ * the loss, like reduce-on-plateau) has `start()`: every run steps its own started copy.
+ */
 export interface Schedule {
   (step: number): number;
-  /** Schedules that react to the loss (reduce-on-plateau) get every step's loss here. */
+  /** A fresh copy with its own state, for one run (stateful schedules only). */
+  start?(): Schedule;
+  /** On a started copy: gets every step's loss (schedules that react to it). */
   observe?(loss: number): void;
-  /** Back to the initial state, for a new run. */
-  reset?(): void;
 }
 export type ScalarOrSchedule = number | Schedule;
 
@@ -42,22 +46,34 @@ export interface Transform {
   update(args: UpdateArgs): UpdateResult;
   /** The learning rate used at 1-based step t (for progress reports). */
   lr?(t: number): number;
-  /** Called with each step's loss (schedules that watch it). */
+  /**
+   * A copy with fresh host-side state (its schedules started), for one run. A transform value is a
+   * description that runs may share: each run (StepProgram) steps `startTransform(tx)`.
+   */
+  start?(): Transform;
+  /** On a started copy: gets each step's loss (schedules that watch it). */
   observe?(loss: number): void;
-  /** Resets host-side state (schedules) for a new run. */
-  reset?(): void;
 }
 
-/** lr reporting and schedule hooks shared by every optimizer with a (possibly scheduled) lr. */
-export function scheduleHooks(lr: ScalarOrSchedule): Pick<Transform, 'lr' | 'observe' | 'reset'> {
+/** The per-run copy of a transform (itself when it keeps no host-side state). */
+export const startTransform = (tx: Transform): Transform => tx.start?.() ?? tx;
+
+/** The per-run copy of a rate (itself when it is a number or a stateless schedule). */
+export const startRate = (v: ScalarOrSchedule): ScalarOrSchedule => (typeof v === 'function' ? (v.start?.() ?? v) : v);
+
+/**
+ * lr reporting and schedule hooks shared by every optimizer with a (possibly scheduled) lr: `start`
+ * rebuilds the optimizer (`withRate`) around a started copy of its rate.
+ */
+export function scheduleHooks(
+  lr: ScalarOrSchedule,
+  withRate: (lr: ScalarOrSchedule) => Transform,
+): Pick<Transform, 'lr' | 'start' | 'observe'> {
+  const observe = typeof lr === 'function' ? lr.observe?.bind(lr) : undefined;
   return {
     lr: (t) => valueAt(lr, t - 1),
-    observe: (loss) => {
-      if (typeof lr === 'function') lr.observe?.(loss);
-    },
-    reset: () => {
-      if (typeof lr === 'function') lr.reset?.();
-    },
+    ...(typeof lr === 'function' && lr.start ? { start: () => withRate(startRate(lr)) } : {}),
+    ...(observe ? { observe } : {}),
   };
 }
 
@@ -94,7 +110,7 @@ export function chain(...transforms: Transform[]): Transform {
       return { updates, state: next };
     },
     lr: (t) => transforms.map((tr) => tr.lr?.(t)).find((v) => v !== undefined) ?? Number.NaN,
-    observe: (loss) => transforms.forEach((t) => t.observe?.(loss)),
-    reset: () => transforms.forEach((t) => t.reset?.()),
+    ...(transforms.some((t) => t.start) ? { start: () => chain(...transforms.map(startTransform)) } : {}),
+    ...(transforms.some((t) => t.observe) ? { observe: (loss: number) => transforms.forEach((t) => t.observe?.(loss)) } : {}),
   };
 }

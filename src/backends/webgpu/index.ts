@@ -113,6 +113,12 @@ export class WebGpuBackend implements Backend {
   /** Buffers of disposed programs by size and usage, reused (cleared) by later compiles. */
   private readonly pool = new Map<string, GPUBuffer[]>();
   private pooledBytes = 0;
+  /**
+   * Buffers an asynchronous operation still uses (a readback from its copy until its unmap), with
+   * that operation settled: a buffer released meanwhile waits for it before it can enter the pool,
+   * so a later program never submits work on a buffer that is about to be (or is being) mapped.
+   */
+  private readonly held = new Map<GPUBuffer, Promise<void>>();
   /** Resolves with the reason when the device is lost (or destroyed). */
   readonly lost: Promise<string>;
   /**
@@ -215,10 +221,28 @@ export class WebGpuBackend implements Backend {
     return b;
   }
 
-  /** @internal */
+  /** @internal Keeps `b` out of the pool until `use` settles (see `held`). */
+  hold(b: GPUBuffer, use: Promise<unknown>): void {
+    const settled = use.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.held.set(b, settled);
+    void settled.then(() => {
+      if (this.held.get(b) === settled) this.held.delete(b);
+    });
+  }
+
+  /** @internal Releases a program's buffer: pooled (or destroyed) once nothing uses it any more. */
   destroyBuffer(b: GPUBuffer): void {
     this.acct.live--;
     this.acct.bytes -= b.size;
+    const use = this.held.get(b);
+    if (use) void use.then(() => this.recycle(b));
+    else this.recycle(b);
+  }
+
+  private recycle(b: GPUBuffer): void {
     const key = `${b.size}:${b.usage}`;
     const list = this.pool.get(key) ?? [];
     const poolable = !this.lostReason && b.mapState === 'unmapped' && (b.usage & COPY_DST) !== 0;
@@ -299,6 +323,21 @@ async function shaderErrors(shaders: readonly CompiledShader[]): Promise<string>
   return out.join('\n');
 }
 
+/**
+ * Runs `fn` inside error scopes of the given filters; resolves with the first error they caught.
+ * When `fn` throws, the scopes are popped and the error rethrown.
+ */
+function scoped(device: GPUDevice, filters: readonly GPUErrorFilter[], fn: () => void): Promise<GPUError | null> {
+  for (const f of filters) device.pushErrorScope(f);
+  try {
+    fn();
+  } catch (e) {
+    for (let i = 0; i < filters.length; i++) void device.popErrorScope();
+    throw e;
+  }
+  return Promise.all(filters.map(() => device.popErrorScope())).then((errors) => errors.find((e) => e !== null) ?? null);
+}
+
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 function describe(k: Kernel): string {
@@ -319,9 +358,10 @@ export class WebGpuExecutable implements Executable {
   /** 'single': one workgroup loops over steps; 'multi': a dispatch per kernel per step. */
   readonly form: 'single' | 'multi';
   private readonly offsets: number[];
-  private readonly arena: GPUBuffer;
-  private readonly passes: { pipeline: GPUComputePipeline; x: number; y: number }[];
-  private readonly shaders: CompiledShader[];
+  // assigned inside the constructor's error scopes
+  private arena!: GPUBuffer;
+  private passes: { pipeline: GPUComputePipeline; x: number; y: number }[] = [];
+  private shaders: CompiledShader[] = [];
   /** The first error this program met on the device (validation, out of memory); it fails from then on. */
   private failure: string | null = null;
   /** Error scope of the last submit, settled before reads report. */
@@ -340,7 +380,8 @@ export class WebGpuExecutable implements Executable {
   /** Current value of each step scalar (write() or the last step's), used when run() gets no callback. */
   private readonly scalarNow: Float64Array;
   private readonly scratchScalars: Float64Array;
-  private readonly staging: GPUBuffer[][];
+  /** Per output: its free readback buffers (a read takes one and gives it back when it is unmapped). */
+  private staging: GPUBuffer[][] = [];
   private readonly owned = new Set<GPUBuffer>();
   private disposed = false;
   /** Settles when creating buffers and pipelines was validated (errors fail later calls). */
@@ -384,40 +425,38 @@ export class WebGpuExecutable implements Executable {
       );
     }
 
-    // ---- device objects
-    device.pushErrorScope('out-of-memory');
-    device.pushErrorScope('validation');
+    // ---- device objects, each stage in its own error scopes so a failure names its stage
+    const layout = this.form === 'single' ? 'single' : nScalars > 0 ? 'scalars' : 'plain';
+    let compiled: Promise<GPUError | null>;
+    let allocated: Promise<GPUError | null>;
     try {
-      this.arena = this.own(backend.createBuffer(arenaBytes, STORAGE | COPY_SRC | COPY_DST, 'matgrad arena'));
-      for (const c of plan.constants) {
-        if (c.data.length)
-          device.queue.writeBuffer(this.arena, this.offsets[c.buffer] * 4, Float32Array.from(c.data).buffer);
-      }
-      const layout = this.form === 'single' ? 'single' : nScalars > 0 ? 'scalars' : 'plain';
-      this.shaders = shaders.map((s) => backend.pipeline(s.code, layout, s.label));
-      this.passes = shaders.map((s, i) => ({ pipeline: this.shaders[i].pipeline, x: s.x, y: s.y }));
-      this.staging = plan.outputs.map((b) => [this.newStaging(b)]);
-      if (this.form === 'single') {
-        this.runRows = this.own(backend.createBuffer(this.runHost.byteLength, UNIFORM | COPY_DST, 'matgrad run'));
-        this.dynamicOffsets = Uint32Array.from({ length: this.runHost.length / 64 }, (_, c) => c * 256);
-      }
-      if (nScalars > 0) this.growTable(INITIAL_STEP_CAPACITY);
-      else this.bindGroup = this.makeBindGroup();
+      compiled = scoped(device, ['validation'], () => {
+        this.shaders = shaders.map((s) => backend.pipeline(s.code, layout, s.label));
+        this.passes = shaders.map((s, i) => ({ pipeline: this.shaders[i].pipeline, x: s.x, y: s.y }));
+      });
+      allocated = scoped(device, ['out-of-memory', 'validation'], () => {
+        this.arena = this.own(backend.createBuffer(arenaBytes, STORAGE | COPY_SRC | COPY_DST, 'matgrad arena'));
+        for (const c of plan.constants) {
+          if (c.data.length)
+            device.queue.writeBuffer(this.arena, this.offsets[c.buffer] * 4, Float32Array.from(c.data).buffer);
+        }
+        this.staging = plan.outputs.map((b) => [this.newStaging(b)]);
+        if (this.form === 'single') {
+          this.runRows = this.own(backend.createBuffer(this.runHost.byteLength, UNIFORM | COPY_DST, 'matgrad run'));
+          this.dynamicOffsets = Uint32Array.from({ length: this.runHost.length / 64 }, (_, c) => c * 256);
+        }
+        if (nScalars > 0) this.growTable(INITIAL_STEP_CAPACITY);
+        else this.bindGroup = this.makeBindGroup();
+      });
     } catch (e) {
-      for (const b of this.owned) backend.destroyBuffer(b);
-      this.owned.clear();
-      this.disposed = true;
-      void device.popErrorScope();
-      void device.popErrorScope();
+      this.dispose();
       throw e;
     }
-    const validation = device.popErrorScope();
-    const oom = device.popErrorScope();
-    this.ready = Promise.all([validation, oom]).then(async ([v, o]) => {
-      const err = v ?? o;
-      if (!err) return;
-      const wgsl = v ? await shaderErrors(this.shaders) : '';
-      this.failure ??= `WebGPU: compiling the program failed: ${err.message}${wgsl ? `\n${wgsl}` : ''}`;
+    this.ready = Promise.all([compiled, allocated]).then(async ([c, a]) => {
+      if (c) {
+        const wgsl = await shaderErrors(this.shaders);
+        this.failure ??= `WebGPU: compiling the program failed: ${c.message}${wgsl ? `\n${wgsl}` : ''}`;
+      } else if (a) this.failure ??= `WebGPU: allocating the program's device buffers failed: ${a.message}`;
     });
   }
 
@@ -638,30 +677,43 @@ export class WebGpuExecutable implements Executable {
     if (b === undefined) throw new MatgradError(`read: program has ${this.plan.outputs.length} outputs, not ${o + 1}`);
     const size = this.plan.buffers[b].size;
     if (size === 0) return new Float32Array(0);
-    const pool = this.staging[o];
-    const staging = pool.pop() ?? this.newStaging(b);
+    const free = this.staging[o];
+    const staging = free.pop() ?? this.newStaging(b);
     const device = this.backend.device;
-    const encoder = device.createCommandEncoder();
-    encoder.copyBufferToBuffer(this.arena, this.offsets[b] * 4, staging, 0, size * 4);
-    device.queue.submit([encoder.finish()]);
+    const copied = scoped(device, ['validation'], () => {
+      const encoder = device.createCommandEncoder();
+      encoder.copyBufferToBuffer(this.arena, this.offsets[b] * 4, staging, 0, size * 4);
+      device.queue.submit([encoder.finish()]);
+    });
+    const reading = this.mapAndCopy(o, staging, size, copied);
+    // until it settles, disposing this program does not release the buffer to the pool
+    this.backend.hold(staging, reading);
+    try {
+      return await reading;
+    } finally {
+      if (!this.disposed && staging.mapState === 'unmapped') free.push(staging);
+    }
+  }
+
+  /** The second half of `read`: waits for the program and the copy, then maps, copies out and unmaps. */
+  private async mapAndCopy(o: number, staging: GPUBuffer, size: number, copied: Promise<GPUError | null>): Promise<Float32Array> {
     try {
       await this.ready;
       await this.pending;
       if (this.failure !== null) throw new MatgradError(this.failure);
+      const err = await copied;
+      if (err) throw new MatgradError(`WebGPU: reading output ${o} back failed: ${err.message}`);
       await staging.mapAsync(MODE_READ, 0, size * 4);
     } catch (e) {
-      if (this.disposed) throw new MatgradError('read: the program was disposed before the read finished');
-      if (staging.mapState === 'unmapped') pool.push(staging);
       this.backend.checkDevice();
       if (e instanceof MatgradError) throw e;
-      throw new MatgradError(`WebGPU readback failed: ${(e as Error).message}`);
+      throw new MatgradError(`WebGPU: reading output ${o} back failed: ${(e as Error).message}`);
     }
-    const out = new Float32Array(staging.getMappedRange(0, size * 4).slice(0));
-    staging.unmap();
-    if (this.disposed) return out;
-    pool.push(staging);
-    this.backend.checkDevice();
-    return out;
+    try {
+      return new Float32Array(staging.getMappedRange(0, size * 4).slice(0));
+    } finally {
+      staging.unmap();
+    }
   }
 
   readSync(_o: number): Float32Array {
