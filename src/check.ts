@@ -46,6 +46,9 @@ export function checkOptionsObject<T extends object>(owner: string, opts: unknow
   return opts as Partial<T>;
 }
 
+/** Every key of an options type (the type makes the list complete): `keysOf<Opts>({ a: 1, b: 1 })`. */
+export const keysOf = <T>(keys: { [K in keyof Required<T>]: 1 }): readonly string[] => Object.keys(keys);
+
 /** A short description of a value for messages: `'foo'`, `NaN`, `null`, `an array`, `an object`. */
 export function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);

@@ -120,6 +120,20 @@ const API_CASES: [string, () => unknown, RegExp][] = [
   ['solve steps fraction', () => mg.solve(ok(), { steps: 1.5 }), /solve: steps must be a positive integer/],
   ['solve steps string', () => mg.solve(ok(), A({ steps: '10' })), /solve: steps must be a positive integer, got "10"/],
   ['solve reportEvery NaN', () => mg.solve(ok(), { reportEvery: NaN }), /solve: reportEvery must be a positive integer, got NaN/],
+  // optimizer and schedule factories: options are an object of known keys
+  ...(['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'lbfgs'] as const).flatMap((name): [string, () => unknown, RegExp][] => [
+    [`${name}(null)`, () => mg.optimizers[name](A(null)), new RegExp(`^${name}: options must be an object, got null`)],
+    [`${name}('x')`, () => mg.optimizers[name](A('x')), new RegExp(`^${name}: options must be an object, got "x"`)],
+    [`${name} misspelled option`, () => mg.optimizers[name](A({ learningRate: 1 })), new RegExp(`^${name}: unknown option 'learningRate'`)],
+  ]),
+  ['sgd nesterov without momentum', () => mg.optimizers.sgd({ nesterov: true }), /^sgd: nesterov momentum requires a momentum/],
+  ...(['step', 'exponential', 'cosine', 'linear', 'warmup', 'reduceOnPlateau'] as const).map((name): [string, () => unknown, RegExp] => [
+    `schedules.${name}(null)`,
+    () => A(mg.schedules)[name](null),
+    new RegExp(`^schedules\\.${name}: options must be an object, got null`),
+  ]),
+  ['schedules.exponential lr NaN', () => mg.schedules.exponential({ lr: NaN, gamma: 0.9 }), /^schedules\.exponential: lr must be a number ≥ 0, got NaN/],
+  ['schedules.exponential gamma string', () => mg.schedules.exponential(A({ lr: 1, gamma: 'x' })), /^schedules\.exponential: gamma must be a number ≥ 0, got "x"/],
   ['solve tolerance NaN', () => mg.solve(ok(), { tolerance: NaN }), /solve: tolerance must be a number, got NaN/],
   ['solve backend', () => mg.solve(ok(), A({ backend: 'gpu' })), /solve: unknown backend "gpu"; use 'cpu', 'webgpu', 'auto' or a Backend/],
   ['solve dtype', () => mg.solve(ok(), A({ dtype: 'float16' })), /solve: dtype must be one of 'float64', 'float32'/],

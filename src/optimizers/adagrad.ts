@@ -1,4 +1,5 @@
 import * as F from '../autograd/api.js';
+import { checkOptionsObject, keysOf } from '../check.js';
 import type { Tensor } from '../autograd/tensor.js';
 import { checkNumber, checkRate, type ScalarOrSchedule, scheduleHooks, type Transform, valueAt } from './transform.js';
 
@@ -12,7 +13,10 @@ export interface AdagradOptions {
 }
 
 /** torch.optim.Adagrad: s += g²; p ← p − clr·g/(sqrt(s) + eps) with clr = lr / (1 + (t−1)·lrDecay). */
-export function adagrad(opts: AdagradOptions = {}): Transform {
+const ADAGRAD_OPTIONS = keysOf<AdagradOptions>({ lr: 1, lrDecay: 1, weightDecay: 1, initialAccumulatorValue: 1, eps: 1, maximize: 1 });
+
+export function adagrad(options?: AdagradOptions): Transform {
+  const opts = checkOptionsObject<AdagradOptions>('adagrad', options, ADAGRAD_OPTIONS);
   const lr = checkRate('adagrad', 'lr', opts.lr ?? 1e-2);
   const lrDecay = checkNumber('adagrad', 'lrDecay', opts.lrDecay ?? 0, { min: 0 });
   const weightDecay = checkNumber('adagrad', 'weightDecay', opts.weightDecay ?? 0, { min: 0 });

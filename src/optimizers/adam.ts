@@ -1,4 +1,5 @@
 import * as F from '../autograd/api.js';
+import { checkOptionsObject, keysOf } from '../check.js';
 import type { Tensor } from '../autograd/tensor.js';
 import { checkNumber, checkRate, type ScalarOrSchedule, scheduleHooks, type Transform, valueAt } from './transform.js';
 
@@ -11,7 +12,10 @@ export interface AdamOptions {
   maximize?: boolean;
 }
 
-function adamLike(name: 'adam' | 'adamw', opts: AdamOptions, decoupled: boolean): Transform {
+const ADAM_OPTIONS = keysOf<AdamOptions>({ lr: 1, betas: 1, eps: 1, weightDecay: 1, amsgrad: 1, maximize: 1 });
+
+function adamLike(name: 'adam' | 'adamw', options: AdamOptions | undefined, decoupled: boolean): Transform {
+  const opts = checkOptionsObject<AdamOptions>(name, options, ADAM_OPTIONS);
   const lr = checkRate(name, 'lr', opts.lr ?? 1e-3);
   const [b1, b2] = opts.betas ?? [0.9, 0.999];
   checkNumber(name, 'betas[0]', b1, { min: 0, max: 1 });
@@ -61,6 +65,6 @@ function adamLike(name: 'adam' | 'adamw', opts: AdamOptions, decoupled: boolean)
 }
 
 /** torch.optim.Adam (L2 weight decay added to the gradient; amsgrad keeps the running max of v). */
-export const adam = (opts: AdamOptions = {}): Transform => adamLike('adam', opts, false);
+export const adam = (opts?: AdamOptions): Transform => adamLike('adam', opts, false);
 /** torch.optim.AdamW: decoupled weight decay p ← p(1 − lr·wd), default wd 1e-2. */
-export const adamw = (opts: AdamOptions = {}): Transform => adamLike('adamw', opts, true);
+export const adamw = (opts?: AdamOptions): Transform => adamLike('adamw', opts, true);

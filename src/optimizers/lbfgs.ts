@@ -1,4 +1,5 @@
 import * as F from '../autograd/api.js';
+import { checkOptionsObject, keysOf } from '../check.js';
 import { compile } from '../autograd/compile.js';
 import { backward } from '../autograd/grad.js';
 import { inputTensor, outputsOf } from '../autograd/jit.js';
@@ -28,7 +29,10 @@ export interface Lbfgs {
   readonly options: Required<Omit<LbfgsOptions, 'lineSearchFn'>> & { lineSearchFn: 'strong_wolfe' | null };
 }
 
-export function lbfgs(opts: LbfgsOptions = {}): Lbfgs {
+const LBFGS_OPTIONS = keysOf<LbfgsOptions>({ lr: 1, maxIter: 1, maxEval: 1, toleranceGrad: 1, toleranceChange: 1, historySize: 1, lineSearchFn: 1 });
+
+export function lbfgs(options?: LbfgsOptions): Lbfgs {
+  const opts = checkOptionsObject<LbfgsOptions>('lbfgs', options, LBFGS_OPTIONS);
   const maxIter = checkNumber('lbfgs', 'maxIter', opts.maxIter ?? 20, { min: 1, integer: true });
   const lineSearchFn = opts.lineSearchFn === undefined ? 'strong_wolfe' : opts.lineSearchFn;
   if (lineSearchFn !== null && lineSearchFn !== 'strong_wolfe') throw new MatgradError(`lbfgs: lineSearchFn must be 'strong_wolfe' or null`);

@@ -1,4 +1,5 @@
 import * as F from '../autograd/api.js';
+import { checkOptionsObject, keysOf } from '../check.js';
 import type { Tensor } from '../autograd/tensor.js';
 import { checkNumber, checkRate, type ScalarOrSchedule, scheduleHooks, type Transform, valueAt } from './transform.js';
 
@@ -16,7 +17,10 @@ export interface RmspropOptions {
  * torch.optim.RMSprop: v = αv + (1−α)g²; centered subtracts the running mean of g squared;
  * denominator sqrt(·) + eps; with momentum b = μb + g/denom and p ← p − lr·b, else p ← p − lr·g/denom.
  */
-export function rmsprop(opts: RmspropOptions = {}): Transform {
+const RMSPROP_OPTIONS = keysOf<RmspropOptions>({ lr: 1, alpha: 1, eps: 1, weightDecay: 1, momentum: 1, centered: 1, maximize: 1 });
+
+export function rmsprop(options?: RmspropOptions): Transform {
+  const opts = checkOptionsObject<RmspropOptions>('rmsprop', options, RMSPROP_OPTIONS);
   const lr = checkRate('rmsprop', 'lr', opts.lr ?? 1e-2);
   const alpha = checkNumber('rmsprop', 'alpha', opts.alpha ?? 0.99, { min: 0, max: 1 });
   const eps = checkNumber('rmsprop', 'eps', opts.eps ?? 1e-8, { min: 0 });

@@ -1,4 +1,6 @@
 import * as F from '../autograd/api.js';
+import { checkOptionsObject, keysOf } from '../check.js';
+import { MatgradError } from '../errors.js';
 import { checkNumber, checkRate, type ScalarOrSchedule, scheduleHooks, type Transform, valueAt } from './transform.js';
 
 export interface SgdOptions {
@@ -14,14 +16,17 @@ export interface SgdOptions {
  * torch.optim.SGD: d = ±g + wd·p; with momentum, b = d on the first step, then b = μb + (1−τ)d;
  * nesterov uses d + μb; p ← p − lr·d. (Heavy ball: `{ momentum: 0.9 }`.)
  */
-export function sgd(opts: SgdOptions = {}): Transform {
+const SGD_OPTIONS = keysOf<SgdOptions>({ lr: 1, momentum: 1, dampening: 1, nesterov: 1, weightDecay: 1, maximize: 1 });
+
+export function sgd(options?: SgdOptions): Transform {
+  const opts = checkOptionsObject<SgdOptions>('sgd', options, SGD_OPTIONS);
   const lr = checkRate('sgd', 'lr', opts.lr ?? 1e-3);
   const momentum = checkNumber('sgd', 'momentum', opts.momentum ?? 0, { min: 0 });
   const dampening = checkNumber('sgd', 'dampening', opts.dampening ?? 0);
   const weightDecay = checkNumber('sgd', 'weightDecay', opts.weightDecay ?? 0, { min: 0 });
   const nesterov = !!opts.nesterov;
   if (nesterov && (momentum <= 0 || dampening !== 0)) {
-    throw new Error('sgd: nesterov momentum requires a momentum and zero dampening');
+    throw new MatgradError('sgd: nesterov momentum requires a momentum and zero dampening');
   }
   const maximize = !!opts.maximize;
   return {
