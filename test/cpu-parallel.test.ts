@@ -338,6 +338,31 @@ describe('parallel CPU execution', () => {
     be.stopWorkers();
   });
 
+  it('restarts the workers once dropped programs pass RECYCLE_BYTES (freeing what they held); live programs reload', () => {
+    const be = new CpuBackend({ threads: 2, batchWork: 1, parallelWork: 1, idleMs: 60_000 });
+    // a program that lives across the restarts, checked against the plain path afterwards
+    const kept = inverseProgram(be, 'float64', { B: 64, n: 4 });
+    kept.run(2);
+    let restarts = 0;
+    for (let i = 0; i < 12; i++) {
+      const big = inverseProgram(be, 'float64', { B: 10_000, n: 4 }); // a few MB of memory each
+      big.run(2);
+      expect(be.workers).toBe(1);
+      big.dispose();
+      if (be.workers === 0) restarts++;
+    }
+    expect(restarts).toBeGreaterThanOrEqual(1);
+    expect(restarts).toBeLessThanOrEqual(6); // not after every program: each is well under RECYCLE_BYTES
+    kept.run(3);
+    expect(be.workers).toBe(1);
+    const ref = inverseProgram(new CpuBackend({ batchWork: Infinity }), 'float64', { B: 64, n: 4 });
+    ref.run(5);
+    expect(relDiff(kept.params()[0].dataSync(), ref.params()[0].dataSync())).toBe(0);
+    kept.dispose();
+    ref.dispose();
+    be.stopWorkers();
+  });
+
   it('uses the SIMD kernels where the engine has them', () => {
     expect(typeof simdAvailable()).toBe('boolean');
     if (!simdAvailable()) return;

@@ -37,11 +37,21 @@ export function compile(inputs: readonly TensorRef[], outputs: readonly TensorRe
   if (plan) planCache.delete(key);
   else {
     plan = compileGraph(inputs, outputs, opts);
-    if (planCache.size >= PLAN_CACHE_LIMIT) planCache.delete(planCache.keys().next().value!);
+    const bytes = constantBytes(plan);
+    // a plan with large constants is cheap to rebuild next to its data: it is not kept
+    if (bytes > PLAN_CACHE_BYTES / 4) return plan;
+    while (planCache.size && (planCache.size >= PLAN_CACHE_LIMIT || cachedBytes + bytes > PLAN_CACHE_BYTES)) {
+      const oldest = planCache.keys().next().value!;
+      cachedBytes -= constantBytes(planCache.get(oldest)!);
+      planCache.delete(oldest);
+    }
+    cachedBytes += bytes;
   }
   planCache.set(key, plan);
   return plan;
 }
+
+const constantBytes = (plan: Plan): number => plan.constants.reduce((s, c) => s + c.data.byteLength, 0);
 
 /**
  * Plans by graph structure: tracing the same computation again (another run of a problem, a repeated
@@ -49,6 +59,9 @@ export function compile(inputs: readonly TensorRef[], outputs: readonly TensorRe
  */
 const planCache = new Map<string, Plan>();
 const PLAN_CACHE_LIMIT = 256;
+/** The cache also holds the plans' constants: at most this many bytes of them (each plan ≤ a quarter). */
+const PLAN_CACHE_BYTES = 64 * 2 ** 20;
+let cachedBytes = 0;
 const dataIds = new WeakMap<object, number>();
 let nextDataId = 0;
 

@@ -5,7 +5,7 @@ import { FAILURE_REASONS, takeFailure } from '../linalg/status.js';
 import { type AnyTensor, ComplexTensor, complexMask, like, toReal } from './complex.js';
 import { compile } from './compile.js';
 import type { DType } from './dtype.js';
-import { isConst, makeNode } from './node.js';
+import { isConst, makeNode, type Node } from './node.js';
 import { fmt, type Shape } from './shape.js';
 import { fromArray, Tensor } from './tensor.js';
 
@@ -18,7 +18,10 @@ export const signature = (ts: readonly { shape: Shape; dtype: DType }[]): string
   ts.map((t) => `${fmt(t.shape)}${t.dtype}`).join(';');
 
 const EAGER_CACHE_LIMIT = 512;
-const eagerCache = new Map<string, Executable>();
+/** Cached eager programs hold their buffers: at most this many bytes of them in all. */
+const EAGER_CACHE_BYTES = 64 * 2 ** 20;
+const eagerCache = new Map<string, { exe: Executable; bytes: number }>();
+let eagerBytes = 0;
 /** Eager ops run on a backend of their own, so `mg.cpu.stats()` counts only user-visible programs. */
 const eagerBackend = new CpuBackend();
 
@@ -28,38 +31,47 @@ const eagerBackend = new CpuBackend();
  */
 export function evaluate(outs: readonly Tensor[]): Tensor[] {
   const node = outs[0].node;
-  if (outs.every((o) => o.node === node) && node.inputs.every(isConst)) {
-    const key = `${node.op}|${JSON.stringify(node.attrs)}|${signature(node.inputs)}`;
-    let exe = eagerCache.get(key);
-    if (exe) {
-      eagerCache.delete(key); // re-insert: most recently used last
-    } else {
-      const placeholders = node.inputs.map((t) => inputTensor(t.shape, t.dtype));
-      const twin = makeNode(node.op, placeholders, node.attrs, node.outputs);
-      exe = cpu.compile(
-        compile(
-          placeholders,
-          twin.outputs.map((info, i) => ({ ...info, node: twin, index: i })),
-        ),
-      );
-      if (eagerCache.size >= EAGER_CACHE_LIMIT) {
-        const [oldest, old] = eagerCache.entries().next().value!;
-        old.dispose();
-        eagerCache.delete(oldest);
-      }
-    }
-    eagerCache.set(key, exe);
-    node.inputs.forEach((t, i) => exe.write(i, t.node.data!));
-    runChecked(exe);
-    return outs.map((o) => fromArray(exe.readSync(o.index), o.shape));
-  }
-  const exe = eagerBackend.compile(compile([], outs));
+  const single = outs.every((o) => o.node === node) && node.inputs.every(isConst);
+  const { exe, cached } = single ? eagerProgram(node) : { exe: eagerBackend.compile(compile([], outs)), cached: false };
   try {
+    if (single) node.inputs.forEach((t, i) => exe.write(i, t.node.data!));
     runChecked(exe);
-    return outs.map((o, i) => fromArray(exe.readSync(i), o.shape));
+    return outs.map((o, i) => fromArray(exe.readSync(single ? o.index : i), o.shape));
   } finally {
-    exe.dispose();
+    if (!cached) exe.dispose();
   }
+}
+
+/**
+ * The program of one op on placeholders of its inputs' signature: cached (most recently used last),
+ * unless its buffers alone would take more than a quarter of the cache's bytes.
+ */
+function eagerProgram(node: Node): { exe: Executable; cached: boolean } {
+  const key = `${node.op}|${JSON.stringify(node.attrs)}|${signature(node.inputs)}`;
+  const hit = eagerCache.get(key);
+  if (hit) {
+    eagerCache.delete(key);
+    eagerCache.set(key, hit);
+    return { exe: hit.exe, cached: true };
+  }
+  const placeholders = node.inputs.map((t) => inputTensor(t.shape, t.dtype));
+  const twin = makeNode(node.op, placeholders, node.attrs, node.outputs);
+  const plan = compile(
+    placeholders,
+    twin.outputs.map((info, i) => ({ ...info, node: twin, index: i })),
+  );
+  const bytes = plan.buffers.reduce((s, b) => s + b.size * (b.dtype === 'float64' ? 8 : 4), 0);
+  if (bytes > EAGER_CACHE_BYTES / 4) return { exe: eagerBackend.compile(plan), cached: false };
+  while (eagerCache.size && (eagerCache.size >= EAGER_CACHE_LIMIT || eagerBytes + bytes > EAGER_CACHE_BYTES)) {
+    const [oldest, old] = eagerCache.entries().next().value!;
+    old.exe.dispose();
+    eagerBytes -= old.bytes;
+    eagerCache.delete(oldest);
+  }
+  const exe = cpu.compile(plan);
+  eagerCache.set(key, { exe, bytes });
+  eagerBytes += bytes;
+  return { exe, cached: true };
 }
 
 /** Runs one step of a program on concrete data; a linear-algebra failure becomes an error. */

@@ -4,7 +4,7 @@ import { MatgradError } from '../../errors.js';
 import type { Backend, BackendStats, Executable } from '../backend.js';
 import { analyzeBatch } from './batch.js';
 import { generateStep } from './codegen.js';
-import { programIO } from './io.js';
+import { programIO, releasing } from './io.js';
 import { compileBatched } from './parallel.js';
 import { nodeBuiltin, WorkerPool } from './pool.js';
 import { simdKernels } from './simd.js';
@@ -139,7 +139,7 @@ ${body}
 };`;
     const run = stepFactory(source)(buffers, hostFunctions) as Executable['run'];
     const io = programIO(plan, buffers);
-    return {
+    const exe: Executable = {
       write: (i, values) => buffers[io.input(i, values.length)].set(values),
       run: (steps, before) => {
         io.check();
@@ -148,14 +148,17 @@ ${body}
       read: io.read,
       readSync: io.readSync,
       view: io.view,
-      dispose: () => {
-        if (!io.dispose()) return;
-        for (const b of plan.buffers) {
-          this.live--;
-          this.bytes -= b.size * (b.dtype === 'float64' ? 8 : 4);
-        }
-      },
+      dispose: () => io.dispose(),
     };
+    return releasing(exe, () => this.release(plan));
+  }
+
+  /** Buffer accounting of a disposed program. */
+  private release(plan: Plan): void {
+    for (const b of plan.buffers) {
+      this.live--;
+      this.bytes -= b.size * (b.dtype === 'float64' ? 8 : 4);
+    }
   }
   private compileBatched(plan: Plan): Executable | null {
     if (!(this.batchWork < Infinity)) return null;
@@ -174,19 +177,7 @@ ${body}
       this.allocated++;
       this.bytes += b.size * (b.dtype === 'float64' ? 8 : 4);
     }
-    let disposed = false;
-    return {
-      ...exe,
-      dispose: () => {
-        if (disposed) return;
-        disposed = true;
-        exe.dispose();
-        for (const b of plan.buffers) {
-          this.live--;
-          this.bytes -= b.size * (b.dtype === 'float64' ? 8 : 4);
-        }
-      },
-    };
+    return releasing(exe, () => this.release(plan));
   }
 }
 

@@ -1,6 +1,7 @@
 import type { FloatArray } from '../../autograd/dtype.js';
 import type { Plan } from '../../autograd/plan.js';
 import { MatgradError } from '../../errors.js';
+import type { Executable } from '../backend.js';
 
 /** Checked access to a compiled plan's inputs and outputs: shared by every CPU executable. */
 export function programIO(plan: Plan, buffers: readonly FloatArray[]) {
@@ -34,6 +35,33 @@ export function programIO(plan: Plan, buffers: readonly FloatArray[]) {
       if (disposed) return false;
       disposed = true;
       return true;
+    },
+  };
+}
+
+/**
+ * `exe` behind a handle that lets go of it when disposed: the buffers, the WebAssembly memory and the
+ * generated code of a program become garbage at dispose, even while its owner (a cancelled run still
+ * awaiting its next turn, a result someone keeps) holds the handle. `onDispose` runs once.
+ */
+export function releasing(exe: Executable, onDispose: () => void): Executable {
+  let live: Executable | null = exe;
+  const get = (): Executable => {
+    if (!live) throw new MatgradError('this compiled program was disposed');
+    return live;
+  };
+  return {
+    write: (i, values) => get().write(i, values),
+    run: (steps, before, opts) => get().run(steps, before, opts),
+    read: async (o) => get().read(o),
+    readSync: (o) => get().readSync(o),
+    view: (o) => get().view(o),
+    dispose: () => {
+      if (!live) return;
+      const e = live;
+      live = null;
+      e.dispose();
+      onDispose();
     },
   };
 }

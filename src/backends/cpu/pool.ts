@@ -34,6 +34,8 @@ export const ERR = 4;
 /** 0: the published work is one step of every tile; S > 0: S steps of every tile, tile by tile */
 export const STEPS = 5;
 const CTRL_SLOTS = 8;
+/** Memory of dropped programs the workers may hold before they are restarted (see WorkerPool.retained). */
+export const RECYCLE_BYTES = 32 * 2 ** 20;
 /** bits of the work word below the epoch: tile indices; at most 2^20 − 1 tiles a step */
 export const MAX_TILES = (1 << 20) - 1;
 
@@ -172,7 +174,18 @@ export class WorkerPool {
   private errorPorts: WorkerThreads.MessagePort[] = [];
   private nextId = 1;
   private token = 0;
-  private readonly loaded = new Set<number>();
+  /** Programs loaded into the running workers, with their memory's bytes. */
+  private readonly loaded = new Map<number, number>();
+  /**
+   * Bytes of memories of programs dropped since the workers started. A worker lets go of a dropped
+   * program at once, but its memory is freed only when that worker's isolate collects garbage, which
+   * an idle worker (it allocates next to nothing) may never do: past RECYCLE_BYTES the workers are
+   * restarted, which frees everything they held.
+   */
+  private retained = 0;
+  /** Between begin() and stop(): workers are inside a run and must not be stopped. */
+  private inRun = false;
+  private recycleDue = false;
 
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -220,17 +233,19 @@ export class WorkerPool {
   }
 
   load(id: number, program: LoadedProgram): void {
+    if (this.recycleDue) this.shutdown(); // a drop during a run asked for it
     if (this.loaded.has(id)) return;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     this.start();
     for (const w of this.workers) w.postMessage({ type: 'load', id, program });
-    this.loaded.add(id);
+    this.loaded.set(id, program.memory.buffer.byteLength);
   }
 
   /** Tells the workers to join the steps of program `id` until `stop()`; returns the run's token. */
   begin(id: number): number {
     const token = ++this.token;
+    this.inRun = true;
     Atomics.store(this.ctrl, CMD, token);
     Atomics.store(this.ctrl, ERR, 0);
     const gen = Atomics.load(this.ctrl, GEN);
@@ -239,6 +254,7 @@ export class WorkerPool {
   }
 
   stop(): void {
+    this.inRun = false;
     Atomics.store(this.ctrl, CMD, 0);
     Atomics.add(this.ctrl, GEN, 1);
     Atomics.notify(this.ctrl, GEN);
@@ -255,8 +271,16 @@ export class WorkerPool {
   }
 
   drop(id: number): void {
-    if (!this.loaded.delete(id)) return;
+    const bytes = this.loaded.get(id);
+    if (bytes === undefined) return;
+    this.loaded.delete(id);
     for (const w of this.workers) w.postMessage({ type: 'drop', id });
+    this.retained += bytes;
+    if (this.retained >= RECYCLE_BYTES) {
+      if (this.inRun) this.recycleDue = true;
+      else this.shutdown();
+      return;
+    }
     if (this.loaded.size > 0) return;
     if (this.idleMs <= 0) this.shutdown();
     else if (!this.idleTimer) {
@@ -274,5 +298,7 @@ export class WorkerPool {
     for (const port of this.errorPorts) port.close();
     this.errorPorts = [];
     this.loaded.clear();
+    this.retained = 0;
+    this.recycleDue = false;
   }
 }
