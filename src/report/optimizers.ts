@@ -41,6 +41,15 @@ const fmt = (x: number) => (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? String(Nu
  * it is of the same family (its lr is tuned to the problem: 1/L for the quadratic kinds, a plateau
  * schedule for λ_min), else the problem default's lr for sgd-like names, else 0.01 (1 for L-BFGS).
  */
+/**
+ * Heavy ball: sgd with momentum (3 scalars per step), alone or behind gradient preconditioners that
+ * write no scalars (the svd default scales U's and V's gradients by 1/σ_max² first).
+ */
+const isHeavyBall = (t: Transform | undefined): boolean => {
+  const parts = t?.name.split('+') ?? [];
+  return parts[parts.length - 1] === 'sgd' && parts.slice(0, -1).every((p) => p === 'scaleEach') && t!.scalarCount === 3;
+};
+
 export function pickOptimizer(name: string, problem: Objective, settings: OptimizerSettings = {}): OptimizerChoice {
   const base = problem.defaults?.optimizer?.();
   const baseLr = base?.lr?.(1);
@@ -51,7 +60,7 @@ export function pickOptimizer(name: string, problem: Objective, settings: Optimi
     case 'default': {
       if (!base) return { optimizer: adam({ lr: 0.01 }), description: 'adam lr=0.01 (default)', label: 'adam' };
       // sgd with momentum keeps a buffer and writes 3 scalars per step
-      const heavyBall = base.name === 'sgd' && base.scalarCount === 3;
+      const heavyBall = isHeavyBall(base);
       return {
         optimizer: base,
         description: `${base.name}${baseLr !== undefined ? ` lr=${fmt(baseLr)}` : ''}${heavyBall ? ' with momentum' : ''} (problem default)`,
@@ -63,6 +72,9 @@ export function pickOptimizer(name: string, problem: Objective, settings: Optimi
       return { optimizer: sgd({ lr: sgdLr }), description: withLr('sgd', sgdLr) };
     case 'momentum':
     case 'nesterov': {
+      // the problem's own heavy ball, preconditioners included, when nothing overrides it
+      if (name === 'momentum' && lr === undefined && momentum === undefined && isHeavyBall(base) && base!.name !== 'sgd')
+        return { optimizer: base!, description: `${base!.name} with momentum (problem default)` };
       const mu = momentum ?? 0.9;
       const nesterov = name === 'nesterov';
       return { optimizer: sgd({ lr: sgdLr, momentum: mu, nesterov }), description: `${withLr('sgd', sgdLr)} momentum=${mu}${nesterov ? ' nesterov' : ''}` };

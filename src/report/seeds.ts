@@ -67,8 +67,9 @@ export const SEED_WORKLOADS: readonly SeedWorkload[] = [
     id: 'svd-16x12',
     title: 'SVD of a 16×12 matrix on the Stiefel manifold (seed 001)',
     spec: { kind: 'svd', name: 'svd 16×12 stiefel', matrix: { random: { shape: [16, 12], seed: 3, dist: 'normal' } }, parametrization: 'stiefel' },
-    steps: 3000,
-    quickSteps: 300,
+    // the default heavy ball's step is sized for every scale (I, zero, rank-deficient): ~4000 steps here
+    steps: 5000,
+    quickSteps: 500,
     tolerance: 1e-10,
     keyMetric: 'singularValueError',
   },
