@@ -203,6 +203,8 @@ export class Run {
   private readonly metricNames: string[] = [];
   private readonly metricsProgram: MetricsProgram | null;
   private readonly steps: number;
+  /** Converged at a loss ≤ this (the option, else the problem's default; none when both are unset). */
+  private readonly tolerance: number | undefined;
   private readonly reportEvery: number;
   private readonly started = now();
   private best = Infinity;
@@ -252,6 +254,7 @@ export class Run {
       this.program = new StepProgram(initial, loss, opt as Transform, { backend, constraints, finiteCheck: true });
     }
     this.steps = opts.steps ?? objective.defaults?.steps ?? 1000;
+    this.tolerance = opts.tolerance ?? objective.defaults?.tolerance;
     this.reportEvery = opts.reportEvery ?? 100;
     const metrics = objective.metrics;
     this.metricsProgram = metrics
@@ -360,8 +363,7 @@ export class Run {
       this.best = loss;
       this.bestAt = t;
     }
-    const tolerance = this.opts.tolerance ?? this.objective.defaults?.tolerance;
-    const reached = tolerance !== undefined && loss <= tolerance;
+    const reached = this.tolerance !== undefined && loss <= this.tolerance;
     if (reached) {
       this.stepsToTolerance ??= t;
       this.timeToToleranceMs ??= now() - this.started;
